@@ -1,0 +1,60 @@
+"""Where seqdrop finds data and writes results, the same from JupyterLab, papermill and pytest.
+
+Paths never depend on the working directory: the project root is found from the installed
+package (editable install, ``src/`` layout) and can be overridden with environment variables.
+
+- ``SEQDROP_HOME``: the project root (default: the checkout that holds ``src/seqdrop``, else cwd).
+- ``SEQDROP_DATA``: the data folder (default ``<root>/data``); caches go to ``<data>/cache``.
+- ``SEQDROP_OUTPUT_DIR``: where a notebook saves figures and records (set by ``seqdrop run``
+  for each executed notebook; default ``<root>/runs/lab``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["project_root", "data_dir", "cache_dir", "runs_dir", "notebooks_dir", "params_dir", "output_dir"]
+
+
+def project_root() -> Path:
+    """The seqdrop checkout (``SEQDROP_HOME`` wins; then the folder above ``src/``; then cwd)."""
+    env = os.environ.get("SEQDROP_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    here = Path(__file__).resolve()
+    candidate = here.parents[2]  # <root>/src/seqdrop/paths.py
+    if (candidate / "pyproject.toml").is_file() and (candidate / "src" / "seqdrop").is_dir():
+        return candidate
+    return Path.cwd().resolve()
+
+
+def data_dir() -> Path:
+    env = os.environ.get("SEQDROP_DATA")
+    return Path(env).expanduser().resolve() if env else project_root() / "data"
+
+
+def cache_dir() -> Path:
+    """Tensor caches (git-ignored), created on demand."""
+    path = data_dir() / "cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def runs_dir() -> Path:
+    return project_root() / "runs"
+
+
+def notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def params_dir() -> Path:
+    return project_root() / "params"
+
+
+def output_dir() -> Path:
+    """Folder for this notebook run's figures and records, created on demand."""
+    env = os.environ.get("SEQDROP_OUTPUT_DIR")
+    path = Path(env).expanduser().resolve() if env else runs_dir() / "lab"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

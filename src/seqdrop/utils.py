@@ -1,0 +1,38 @@
+"""Reproducibility helpers."""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["seed_everything", "pick_device"]
+
+
+def seed_everything(seed: int, *, deterministic: bool = True) -> torch.Generator:
+    """Seed ``random``, NumPy and torch (CPU and CUDA); return a fresh ``torch.Generator``.
+
+    With ``deterministic=True`` torch is asked for deterministic kernels (``warn_only`` so that
+    an op without one warns instead of failing). The same seed gives the same numbers on CPU;
+    PyTorch promises nothing across releases, platforms or CPU vs GPU.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+    return gen
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``None``/``"auto"`` → CUDA when available, else CPU; otherwise the device asked for."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} was asked for but CUDA is not available; use 'cpu' or 'auto'")
+    return dev
