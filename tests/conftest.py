@@ -1,0 +1,41 @@
+"""Shared fixtures: small notebooks written on the fly for runner tests."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+def make_notebook(path: Path, params_src: str, body: list[str]) -> Path:
+    """Write a notebook with a tagged ``parameters`` cell followed by ``body`` cells."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    cell = nbformat.v4.new_code_cell(params_src)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell] + [nbformat.v4.new_code_cell(src) for src in body]
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture
+def toy_notebooks(tmp_path: Path) -> tuple[Path, Path]:
+    """A notebooks folder with one notebook that records a result and one that fails; and a params folder."""
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    make_notebook(
+        nbdir / "01_good.ipynb",
+        "a = 2\nb = 0.5",
+        [
+            "from seqdrop.params import check_int\na = check_int('a', a, 0, 10)",
+            "import seqdrop, os\nseqdrop.record('product', a * b)\nopen(os.path.join(str(seqdrop.paths.output_dir()), 'fig.txt'), 'w').write('x')",
+        ],
+    )
+    make_notebook(nbdir / "02_bad.ipynb", "c = 1", ["raise RuntimeError('boom %d' % c)"])
+    pdir = tmp_path / "params"
+    pdir.mkdir()
+    (pdir / "smoke.yaml").write_text("01_good:\n  a: 3\n02_bad:\n  c: 7\n")
+    return nbdir, pdir

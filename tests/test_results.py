@@ -1,0 +1,46 @@
+import json
+
+import nbformat
+import numpy as np
+import pytest
+
+from seqdrop import record
+from seqdrop.results import RECORD_MIMETYPE, read_records, savefig
+
+
+def test_record_outside_ipython_prints_and_returns(capsys):
+    assert record("gap", np.float32(0.25)) == np.float32(0.25)
+    assert "gap = 0.25" in capsys.readouterr().out
+
+
+def test_record_rejects_bad_names_and_values():
+    with pytest.raises(ValueError, match="identifier"):
+        record("not a name", 1)
+    with pytest.raises(TypeError):
+        record("obj", object())
+
+
+def test_read_records_last_value_wins(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    out = lambda n, v: nbformat.v4.new_output("display_data", data={RECORD_MIMETYPE: {"name": n, "value": v}})
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [out("acc", 0.5), out("ppl", 100.0), out("acc", 0.75)]
+    nb.cells = [cell]
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, str(path))
+    assert read_records(path) == {"acc": 0.75, "ppl": 100.0}
+    assert read_records(json.loads(path.read_text())) == {"acc": 0.75, "ppl": 100.0}
+
+
+def test_savefig_writes_into_output_dir(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setenv("SEQDROP_OUTPUT_DIR", str(tmp_path / "out"))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = savefig(fig, "line")
+    plt.close(fig)
+    assert path == tmp_path / "out" / "line.png" and path.stat().st_size > 1000
