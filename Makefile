@@ -47,7 +47,8 @@ lab: setup
 	$(BIN)/jupyter lab notebooks
 
 sync: setup
-	$(BIN)/jupytext --sync notebooks/*.ipynb
+	$(BIN)/jupytext --sync notebooks/*.py
+	$(BIN)/nbstripout notebooks/*.ipynb
 
 clean:
 	rm -rf build .pytest_cache

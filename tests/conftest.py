@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
 import torch
 
@@ -12,6 +11,8 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 
 def make_notebook(path: Path, params_src: str, body: list[str]) -> Path:
     """Write a notebook with a tagged ``parameters`` cell followed by ``body`` cells."""
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     cell = nbformat.v4.new_code_cell(params_src)

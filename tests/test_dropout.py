@@ -192,7 +192,20 @@ def test_cpu_generator_with_cuda_tensor():
     y = dropout(x, 0.5, generator=gen(3))
     z = dropout(x.cpu(), 0.5, generator=gen(3))
     assert y.device.type == "cuda" and torch.equal(y.cpu(), z)
-    assert locked_dropout(torch.ones(4, 3, 2, device="cuda"), 0.5, generator=gen(1)).is_cuda
+    lk = locked_dropout(torch.ones(4, 3, 2, device="cuda"), 0.5, generator=gen(1))
+    assert lk.is_cuda and torch.equal(lk.cpu(), locked_dropout(torch.ones(4, 3, 2), 0.5, generator=gen(1)))
+    w = torch.randn(6, 5)
+    dc = drop_connect(w.cuda(), 0.5, dim=0, generator=gen(2))
+    assert dc.is_cuda and torch.equal(dc.cpu(), drop_connect(w, 0.5, dim=0, generator=gen(2)))
+    emb = nn.Embedding(20, 4)
+    idx = torch.randint(0, 20, (5, 3))
+    ref = embedding_dropout(emb, idx, 0.5, generator=gen(4))
+    out = embedding_dropout(emb.cuda(), idx.cuda(), 0.5, generator=gen(4))
+    assert out.is_cuda and torch.allclose(out.cpu(), ref)
+    zo = zoneout(torch.zeros(8, 8, device="cuda"), torch.ones(8, 8, device="cuda"), 0.5, generator=gen(5))
+    assert zo.is_cuda and torch.equal(zo.cpu(), zoneout(torch.zeros(8, 8), torch.ones(8, 8), 0.5, generator=gen(5)))
+    cg = torch.Generator(device="cuda").manual_seed(0)  # a CUDA generator with CUDA data
+    assert dropout(x, 0.5, generator=cg).is_cuda
 
 
 # ---------------------------------------------------------------- gradients

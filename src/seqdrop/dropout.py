@@ -333,7 +333,7 @@ def drop_connect(
     if dim is None:
         shape = list(weight.shape)
     else:
-        if isinstance(dim, bool) or not isinstance(dim, int) or not -weight.dim() <= dim < max(weight.dim(), 1):
+        if isinstance(dim, bool) or not isinstance(dim, int) or not -weight.dim() <= dim < weight.dim():
             raise ValueError(f"dim must be None or an int in [{-weight.dim()}, {weight.dim()}), got {dim!r}")
         dim = dim % weight.dim()
         shape = [s if i == dim else 1 for i, s in enumerate(weight.shape)]

@@ -27,6 +27,7 @@ __all__ = [
     "pad_sequences",
     "classification_batches",
     "pack",
+    "stratified_split",
 ]
 
 
@@ -166,3 +167,22 @@ def classification_batches(
 def pack(x: torch.Tensor, lengths: torch.Tensor, batch_first: bool = True) -> PackedSequence:
     """``pack_padded_sequence`` with ``enforce_sorted=False`` (lengths on CPU, as torch requires)."""
     return pack_padded_sequence(x, lengths.cpu(), batch_first=batch_first, enforce_sorted=False)
+
+
+def stratified_split(
+    y: torch.Tensor, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Deterministic stratified train/valid/test indices (each class split in the given fractions)."""
+    if abs(sum(fractions) - 1.0) > 1e-9:
+        raise ValueError("fractions must sum to 1")
+    g = torch.Generator().manual_seed(seed)
+    parts: list[list[torch.Tensor]] = [[], [], []]
+    for c in torch.unique(y):
+        idx = torch.nonzero(y == c).flatten()
+        idx = idx[torch.randperm(idx.numel(), generator=g)]
+        n_tr = round(fractions[0] * idx.numel())
+        n_va = round(fractions[1] * idx.numel())
+        parts[0].append(idx[:n_tr])
+        parts[1].append(idx[n_tr : n_tr + n_va])
+        parts[2].append(idx[n_tr + n_va :])
+    return tuple(torch.sort(torch.cat(p)).values for p in parts)  # type: ignore[return-value]

@@ -1,0 +1,386 @@
+"""Step-loop recurrences for the variants that change the recurrence itself.
+
+Gal's per-sequence recurrent mask on ``h_{t-1}``, Semeniuta's dropout on the candidate
+update and zoneout cannot run inside cuDNN / oneDNN, so they need a loop over time. The loop
+here is a custom :class:`torch.autograd.Function` per cell that keeps the Python-level work per
+step to a handful of ATen calls:
+
+* the input projection ``x_t W_ih^T + b`` for **all** time steps is one GEMM done *outside*
+  (by :func:`torch.nn.functional.linear` on the whole ``(T, B, I)`` input, so autograd gives
+  ``dX``, ``dW_ih`` and ``db_ih`` as single GEMMs too);
+* the forward loop only does ``h_{t-1} W_hh^T`` (one ``addmm``) plus the gate nonlinearities,
+  written in place into preallocated ``(T, B, ...)`` buffers;
+* everything in the backward pass that does not depend on the incoming gradient (the gate
+  derivatives) is precomputed for all steps at once, so the backward loop is ~6 ops per
+  step, and ``dW_hh`` (and ``db_hh``) is one GEMM over all ``T*B`` rows after the loop.
+
+Conventions shared by the three Functions (``G`` = number of gates: 4 LSTM, 3 GRU, 1 RNN):
+
+``xp``        ``(T, B, G*H)`` input projection. LSTM/RNN: includes ``b_ih + b_hh``.
+              GRU: includes ``b_ih`` only (``b_hh`` of the new gate sits inside ``r * (.)``).
+``w_hh``      ``(G*H, H)`` effective recurrent weight (already weight-dropped if asked).
+``rec``       recurrent mask on ``h_{t-1}`` *in the product* ``W_hh h_{t-1}`` only, scaled
+              (``1/(1-p)`` on kept units): ``None``, ``(B, H)`` (tied) or ``(G, B, H)``
+              (untied: one mask per gate, Gal's "untied weights" variant).
+``upd``       update (candidate) mask, scaled: ``None``, ``(B, H)`` per sequence or
+              ``(T, B, H)`` per step.
+``zh``, ``zc`` zoneout *keep-old* selector for h / c: ``None``; a ``(T, B, H)`` (or
+              broadcastable ``(T, B, 1)``) 0/1 tensor (1 = keep the previous value); or a
+              Python float ``p`` (evaluation: expectation ``p*old + (1-p)*new``).
+
+Cell equations (torch gate order):
+
+LSTM: ``a = xp_t + W_hh (h⊙m)``; ``i,f,o = σ(a_i,a_f,a_o)``, ``g = tanh(a_g)``;
+``c' = f⊙c + i⊙(g⊙d)``; ``h' = o⊙tanh(c')``; zoneout ``c_t = zc⊙c + (1-zc)⊙c'``,
+``h_t = zh⊙h + (1-zh)⊙h'``.
+
+GRU: ``u = W_hh (h⊙m) + b_hh``; ``r = σ(x_r + u_r)``, ``z = σ(x_z + u_z)``,
+``n = tanh(x_n + r⊙u_n)``; ``h' = (1-z)⊙(n⊙d) + z⊙h`` -- the carry term ``z⊙h`` uses the
+*undropped* ``h`` (Gal & Ghahramani / Keras semantics, not ``GRUCell(x, h*m)``).
+
+RNN: ``a = xp_t + W_hh (h⊙m)``; ``h' = f(a⊙d)`` with ``f`` = tanh or relu (Semeniuta's mask
+on the pre-activation, as the issue specifies); zoneout as above.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+__all__ = ["lstm_recurrence", "gru_recurrence", "rnn_recurrence"]
+
+
+# --------------------------------------------------------------------------------------
+# helpers shared by the cells
+# --------------------------------------------------------------------------------------
+def _at(mask, t: int):
+    """Mask for step t: per-step masks are (T, B, H); per-sequence ones are (B, H)."""
+    if mask is None or isinstance(mask, float):
+        return mask
+    return mask[t] if mask.dim() == 3 else mask
+
+
+def _per_step(mask) -> bool:
+    return isinstance(mask, Tensor) and mask.dim() == 3
+
+
+def _hh_forward(h: Tensor, rec, wt: Tensor, wg_t, G: int):
+    """Return (hm, product (B, G*H)) for the recurrent input ``h`` with mask ``rec``."""
+    if rec is None:
+        return h, h.mm(wt)
+    if rec.dim() == 2:  # tied
+        hm = h * rec
+        return hm, hm.mm(wt)
+    hm = h.unsqueeze(0) * rec  # (G, B, H)
+    prod = torch.bmm(hm, wg_t)  # (G, B, H)
+    return hm, prod.transpose(0, 1).reshape(h.shape[0], -1)
+
+
+def _hh_backward(dA: Tensor, rec, w: Tensor, wg, G: int) -> Tensor:
+    """dL/dh_{t-1} through ``W_hh (h⊙m)`` given dA (B, G*H)."""
+    if rec is None:
+        return dA.mm(w)
+    if rec.dim() == 2:
+        return dA.mm(w).mul_(rec)
+    B = dA.shape[0]
+    dhm = torch.bmm(dA.view(B, G, -1).transpose(0, 1), wg)  # (G, B, H)
+    return (dhm * rec).sum(0)
+
+
+def _hh_weight_grad(dA: Tensor, hms: Tensor, untied: bool, G: int) -> Tensor:
+    """dW_hh from all steps at once. dA (T, B, G*H); hms (T, B, H) or (T, G, B, H)."""
+    T, B, GH = dA.shape
+    H = GH // G
+    if not untied:
+        return dA.reshape(T * B, GH).t().mm(hms.reshape(T * B, -1))
+    dAg = dA.reshape(T * B, G, H).permute(1, 2, 0)  # (G, H, TB)
+    hg = hms.permute(1, 0, 2, 3).reshape(G, T * B, H)  # (G, TB, H)
+    return torch.bmm(dAg, hg).reshape(GH, H)
+
+
+def _alloc_hms(xp: Tensor, rec, H: int):
+    if rec is None:
+        return None
+    T, B = xp.shape[0], xp.shape[1]
+    if rec.dim() == 2:
+        return xp.new_empty(T, B, H)
+    return xp.new_empty(T, rec.shape[0], B, H)
+
+
+def _prev(first: Tensor, seq: Tensor) -> Tensor:
+    """(T, B, H) sequence of previous values: [first, seq[0], ..., seq[T-2]]."""
+    return torch.cat([first.unsqueeze(0), seq[:-1]], 0)
+
+
+def _one_minus(z):
+    if z is None:
+        return None
+    return 1.0 - z
+
+
+# --------------------------------------------------------------------------------------
+# LSTM
+# --------------------------------------------------------------------------------------
+class _LSTMRecurrence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, xp, w_hh, h0, c0, rec, upd, zh, zc):
+        T, B, G4 = xp.shape
+        H = G4 // 4
+        G = 4
+        wt = w_hh.t()
+        wg_t = w_hh.view(G, H, H).transpose(1, 2) if (rec is not None and rec.dim() == 3) else None
+        gates = xp.new_empty(T, B, G4)
+        cns = xp.new_empty(T, B, H)  # pre-zoneout cell
+        cs = xp.new_empty(T, B, H) if zc is not None else cns  # carried cell
+        out = xp.new_empty(T, B, H)
+        hms = _alloc_hms(xp, rec, H)
+        h, c = h0, c0
+        for t in range(T):
+            hm, prod = _hh_forward(h, rec, wt, wg_t, G)
+            if hms is not None:
+                hms[t] = hm
+            a = torch.add(xp[t], prod, out=gates[t])
+            a[:, 2 * H : 3 * H].tanh_()
+            a[:, : 2 * H].sigmoid_()
+            a[:, 3 * H :].sigmoid_()
+            i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+            d = _at(upd, t)
+            if d is not None:
+                g = g * d
+            cn = torch.mul(f, c, out=cns[t])
+            cn.addcmul_(i, g)
+            hn = o * torch.tanh(cn)
+            z = _at(zc, t)
+            if z is not None:
+                c = torch.lerp(cn, c, z, out=cs[t])
+            else:
+                c = cn
+            z = _at(zh, t)
+            if z is not None:
+                h = torch.lerp(hn, h, z, out=out[t])
+            else:
+                out[t] = hn
+                h = out[t]
+        ctx.save_for_backward(w_hh, h0, c0, gates, cns, cs, out, hms if hms is not None else out)
+        ctx.masks = (rec, upd, zh, zc)
+        return out, h.clone(), c.clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dout, dhT, dcT):
+        w_hh, h0, c0, gates, cns, cs, out, hms = ctx.saved_tensors
+        rec, upd, zh, zc = ctx.masks
+        T, B, G4 = gates.shape
+        H = G4 // 4
+        G = 4
+        untied = rec is not None and rec.dim() == 3
+        wg = w_hh.view(G, H, H) if untied else None
+        if rec is None:
+            hms = _prev(h0, out)
+        c_prev = _prev(c0, cs)
+        tc = torch.tanh(cns)
+        gv = gates.view(T, B, 4, H)
+        i, f, g, o = gv.unbind(2)
+        gd = g * upd if upd is not None else g
+        K = torch.empty_like(gv)
+        torch.mul(gd, i * (1 - i), out=K[:, :, 0])
+        torch.mul(c_prev, f * (1 - f), out=K[:, :, 1])
+        kg = i * (1 - g * g)
+        torch.mul(kg, upd, out=K[:, :, 2]) if upd is not None else K[:, :, 2].copy_(kg)
+        torch.mul(tc, o * (1 - o), out=K[:, :, 3])
+        Kc = o * (1 - tc * tc)
+        zhc, zcc = _one_minus(zh), _one_minus(zc)
+        dA = torch.empty_like(gates)
+        dAv = dA.view(T, B, 4, H)
+        dh = dhT if dhT is not None else h0.new_zeros(B, H)
+        dc = dcT if dcT is not None else c0.new_zeros(B, H)
+        for t in range(T - 1, -1, -1):
+            if dout is not None:
+                dh = dh + dout[t]
+            if zh is not None:
+                dhn = dh * _at(zhc, t)
+                direct_h = dh * _at(zh, t)
+            else:
+                dhn = dh
+            dcn = torch.addcmul(dc * _at(zcc, t) if zc is not None else dc, dhn, Kc[t])
+            torch.mul(dcn.unsqueeze(1), K[t, :, :3], out=dAv[t, :, :3])
+            torch.mul(dhn, K[t, :, 3], out=dAv[t, :, 3])
+            dc_new = dcn * f[t]
+            if zc is not None:
+                dc_new.addcmul_(dc, _at(zc, t)) if isinstance(zc, Tensor) else dc_new.add_(dc, alpha=zc)
+            dc = dc_new
+            dh_new = _hh_backward(dA[t], rec, w_hh, wg, G)
+            if zh is not None:
+                dh_new.add_(direct_h)
+            dh = dh_new
+        dW = _hh_weight_grad(dA, hms, untied, G)
+        return dA, dW, dh, dc, None, None, None, None
+
+
+def lstm_recurrence(xp, w_hh, h0, c0, rec=None, upd=None, zh=None, zc=None):
+    """Run the LSTM recurrence over ``xp`` (T, B, 4H). Returns ``(out, h_T, c_T)``."""
+    return _LSTMRecurrence.apply(xp, w_hh, h0, c0, rec, upd, zh, zc)
+
+
+# --------------------------------------------------------------------------------------
+# GRU
+# --------------------------------------------------------------------------------------
+class _GRURecurrence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, xp, w_hh, b_hh, h0, rec, upd, zh):
+        T, B, G3 = xp.shape
+        H = G3 // 3
+        G = 3
+        wt = w_hh.t()
+        wg_t = w_hh.view(G, H, H).transpose(1, 2) if (rec is not None and rec.dim() == 3) else None
+        rz = xp.new_empty(T, B, 2 * H)
+        ns = xp.new_empty(T, B, H)
+        ahn = xp.new_empty(T, B, H)
+        out = xp.new_empty(T, B, H)
+        hms = _alloc_hms(xp, rec, H)
+        h = h0
+        for t in range(T):
+            hm, u = _hh_forward(h, rec, wt, wg_t, G)
+            if hms is not None:
+                hms[t] = hm
+            if b_hh is not None:
+                u = u.add_(b_hh)
+            x = xp[t]
+            torch.add(x[:, : 2 * H], u[:, : 2 * H], out=rz[t]).sigmoid_()
+            r, z = rz[t, :, :H], rz[t, :, H:]
+            un = u[:, 2 * H :]
+            ahn[t] = un
+            n = torch.addcmul(x[:, 2 * H :], r, un, out=ns[t]).tanh_()
+            d = _at(upd, t)
+            if d is not None:
+                n = n * d
+            hn = torch.lerp(n, h, z)  # (1-z) n + z h
+            zz = _at(zh, t)
+            if zz is not None:
+                h = torch.lerp(hn, h, zz, out=out[t])
+            else:
+                out[t] = hn
+                h = out[t]
+        ctx.save_for_backward(w_hh, h0, rz, ns, ahn, out, hms if hms is not None else out)
+        ctx.masks = (rec, upd, zh)
+        ctx.has_bias = b_hh is not None
+        return out, h.clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dout, dhT):
+        w_hh, h0, rz, ns, ahn, out, hms = ctx.saved_tensors
+        rec, upd, zh = ctx.masks
+        T, B, H2 = rz.shape
+        H = H2 // 2
+        G = 3
+        untied = rec is not None and rec.dim() == 3
+        wg = w_hh.view(G, H, H) if untied else None
+        h_prev = _prev(h0, out)
+        if rec is None:
+            hms = h_prev
+        r, z = rz[..., :H], rz[..., H:]
+        nd = ns * upd if upd is not None else ns
+        Kz = (h_prev - nd) * z * (1 - z)
+        Kn = (1 - z) * (1 - ns * ns)
+        if upd is not None:
+            Kn = Kn * upd
+        Kr = ahn * r * (1 - r)
+        zhc = _one_minus(zh)
+        dA = torch.empty(T, B, 3 * H, dtype=rz.dtype, device=rz.device)
+        dAv = dA.view(T, B, 3, H)
+        dPn = torch.empty(T, B, H, dtype=rz.dtype, device=rz.device)
+        dh = dhT if dhT is not None else h0.new_zeros(B, H)
+        for t in range(T - 1, -1, -1):
+            if dout is not None:
+                dh = dh + dout[t]
+            if zh is not None:
+                dhn = dh * _at(zhc, t)
+                direct_h = dh * _at(zh, t)
+            else:
+                dhn = dh
+            dpn = torch.mul(dhn, Kn[t], out=dPn[t])
+            torch.mul(dpn, Kr[t], out=dAv[t, :, 0])
+            torch.mul(dhn, Kz[t], out=dAv[t, :, 1])
+            torch.mul(dpn, r[t], out=dAv[t, :, 2])
+            dh_new = _hh_backward(dA[t], rec, w_hh, wg, G)
+            dh_new.addcmul_(dhn, z[t])
+            if zh is not None:
+                dh_new.add_(direct_h)
+            dh = dh_new
+        dW = _hh_weight_grad(dA, hms, untied, G)
+        db = dA.sum((0, 1)) if ctx.has_bias else None
+        dxp = torch.cat([dA[..., : 2 * H], dPn], -1)
+        return dxp, dW, db, dh, None, None, None
+
+
+def gru_recurrence(xp, w_hh, b_hh, h0, rec=None, upd=None, zh=None):
+    """Run the GRU recurrence over ``xp`` (T, B, 3H) = ``x W_ih^T + b_ih``. Returns ``(out, h_T)``."""
+    return _GRURecurrence.apply(xp, w_hh, b_hh, h0, rec, upd, zh)
+
+
+# --------------------------------------------------------------------------------------
+# Elman RNN (tanh / relu)
+# --------------------------------------------------------------------------------------
+class _RNNRecurrence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, xp, w_hh, h0, rec, upd, zh, relu):
+        T, B, H = xp.shape
+        wt = w_hh.t()
+        hns = xp.new_empty(T, B, H)
+        out = xp.new_empty(T, B, H) if zh is not None else hns
+        hms = _alloc_hms(xp, rec, H)
+        h = h0
+        for t in range(T):
+            hm, prod = _hh_forward(h, rec, wt, None, 1)
+            if hms is not None:
+                hms[t] = hm
+            a = torch.add(xp[t], prod, out=hns[t])
+            d = _at(upd, t)
+            if d is not None:
+                a.mul_(d)
+            hn = a.relu_() if relu else a.tanh_()
+            zz = _at(zh, t)
+            if zz is not None:
+                h = torch.lerp(hn, h, zz, out=out[t])
+            else:
+                h = hn
+        ctx.save_for_backward(w_hh, h0, hns, out, hms if hms is not None else out)
+        ctx.masks = (rec, upd, zh)
+        ctx.relu = relu
+        return out, h.clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dout, dhT):
+        w_hh, h0, hns, out, hms = ctx.saved_tensors
+        rec, upd, zh = ctx.masks
+        T, B, H = hns.shape
+        if rec is None:
+            hms = _prev(h0, out)
+        K = (hns > 0).to(hns.dtype) if ctx.relu else 1 - hns * hns
+        if upd is not None:
+            K = K * upd
+        zhc = _one_minus(zh)
+        dA = torch.empty_like(hns)
+        dh = dhT if dhT is not None else h0.new_zeros(B, H)
+        for t in range(T - 1, -1, -1):
+            if dout is not None:
+                dh = dh + dout[t]
+            if zh is not None:
+                dhn = dh * _at(zhc, t)
+                direct_h = dh * _at(zh, t)
+            else:
+                dhn = dh
+            torch.mul(dhn, K[t], out=dA[t])
+            dh_new = _hh_backward(dA[t], rec, w_hh, None, 1)
+            if zh is not None:
+                dh_new.add_(direct_h)
+            dh = dh_new
+        dW = _hh_weight_grad(dA, hms, False, 1)
+        return dA, dW, dh, None, None, None, None
+
+
+def rnn_recurrence(xp, w_hh, h0, rec=None, upd=None, zh=None, relu=False):
+    """Run the Elman recurrence over ``xp`` (T, B, H) (biases included). Returns ``(out, h_T)``."""
+    return _RNNRecurrence.apply(xp, w_hh, h0, rec, upd, zh, relu)
