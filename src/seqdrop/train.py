@@ -581,12 +581,12 @@ class Trainer:
             if c.patience is not None and self.bad_epochs >= c.patience:
                 self.stopped = "early_stopping"
                 self._say(f"early stopping after epoch {e}: no val improvement for {c.patience} epochs")
-            for cb in self.callbacks:
-                if cb(self, rec):
-                    self.stopped = self.stopped or "callback"
             if self.stopped == "max_steps" and c.max_steps is not None and self.step < c.max_steps:
                 self.stopped = ""
-            self.save_checkpoint()
+            self.save_checkpoint()  # before callbacks: an exception in a callback loses nothing
+            if any([bool(cb(self, rec)) for cb in self.callbacks]) and not self.stopped:
+                self.stopped = "callback"
+                self.save_checkpoint()
             if self.stopped:
                 break
         if not self.stopped:

@@ -1,0 +1,99 @@
+"""seqdrop.presets and the ``seqdrop train`` CLI: schema, construction, a few steps of each preset."""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+
+import pytest
+import torch
+
+from seqdrop.data import load_ptb
+from seqdrop.presets import PRESETS, build_model, get_preset, list_presets, train_config
+from seqdrop.train import TrainConfig, fit
+from seqdrop.utils import seed_everything
+
+HAS_SEQDROP_NN = importlib.util.find_spec("seqdrop.nn") is not None
+BASE = ["zaremba-small", "zaremba-medium", "zaremba-large", "gal-medium", "gal-large", "awd-lstm"]
+
+
+def test_required_presets_and_schema():
+    names = list_presets()
+    for n in BASE:
+        assert n in names
+        p = get_preset(n)
+        assert p.source and "Table" in p.source
+        assert p.published_val is not None and p.published_test is not None
+        assert p.published_test < p.published_val  # PTB test ppl is below val for all of these
+    for base in BASE[:5]:
+        for cell in ("gru", "rnn"):
+            twin = get_preset(f"{base}-{cell}")
+            assert twin.model["cell"] == cell and twin.twin_of == base and twin.train == get_preset(base).train
+    for p in PRESETS.values():
+        assert isinstance(train_config(p), TrainConfig)
+    with pytest.raises(KeyError, match="zaremba-small"):
+        get_preset("nope")
+
+
+def test_published_numbers_and_key_hyperparameters():
+    zs = get_preset("zaremba-small")
+    assert (zs.published_val, zs.published_test) == (120.7, 114.5)
+    c = train_config("zaremba-small")
+    assert (c.lr, c.bptt, c.batch_size, c.clip, c.epochs, c.decay_start, c.lr_decay, c.lm_loss) == (1.0, 20, 20, 5.0, 13, 4, 0.5, "sum")
+    assert get_preset("zaremba-medium").published_test == 82.7 and get_preset("zaremba-large").published_test == 78.4
+    awd = train_config("awd-lstm")
+    assert (awd.optimizer, awd.lr, awd.bptt, awd.variable_bptt, awd.clip, awd.lm_loss) == ("ntasgd", 30.0, 70, True, 0.25, "mean")
+    assert get_preset("gal-large").model["recurrent_dropout"] == 0.3
+
+
+def test_full_size_parameter_counts():
+    counts = {n: sum(p.numel() for p in build_model(n, 10_000).parameters()) for n in ("zaremba-small", "zaremba-medium")}
+    assert counts["zaremba-small"] == 4_653_200
+    assert 19_000_000 < counts["zaremba-medium"] < 20_500_000
+    if HAS_SEQDROP_NN:
+        assert 24_000_000 < sum(p.numel() for p in build_model("awd-lstm", 10_000).parameters()) < 24_500_000
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_runs_a_few_steps(name):
+    p = get_preset(name)
+    if not HAS_SEQDROP_NN and any(k in p.model for k in ("recurrent_dropout", "weight_dropout")):
+        pytest.skip("needs seqdrop.nn")
+    corpus = load_ptb("char", max_tokens=2000)  # real text; tiny vocabulary keeps this fast
+    seed_everything(0)
+    small = {"embedding_size": 8, "hidden_size": 8 if not p.model.get("tie_weights") else 12}
+    model = build_model(p, corpus.vocab_size, **small)
+    cfg = train_config(p, max_steps=3, max_eval_batches=2, bptt=min(p.train["bptt"], 10), batch_size=4, device="cpu")
+    res = fit(model, corpus, cfg, progress=False)
+    assert res.stopped == "max_steps" and len(res.history) == 1
+    assert torch.isfinite(torch.tensor(res.history["val_loss"].iloc[0]))
+
+
+def test_cli_quick_run(tmp_path, capsys):
+    from seqdrop import train_cli
+
+    parser = argparse.ArgumentParser()
+    train_cli.add_arguments(parser)
+    out = tmp_path / "run"
+    args = parser.parse_args(["--preset", "zaremba-small", "--max-steps", "2", "--max-eval-batches", "2", "--out", str(out), "--no-progress", "--device", "cpu"])
+    assert train_cli.main(args) == 0
+    text = capsys.readouterr().out
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("zaremba-small: test ppl") and "published 114.50" in last and "not comparable" in last
+    assert (out / "history.json").is_file() and (out / "checkpoint.pt").is_file()
+    result = json.loads((out / "result.json").read_text())
+    assert result["published"]["test_ppl"] == 114.5 and result["steps"] == 2
+    # resuming a finished capped run does no more steps
+    args = parser.parse_args(["--preset", "zaremba-small", "--max-steps", "2", "--max-eval-batches", "2", "--out", str(out), "--no-progress", "--device", "cpu", "--resume"])
+    assert train_cli.main(args) == 0
+    assert json.loads((out / "result.json").read_text())["steps"] == 2
+
+
+def test_cli_list_and_bad_preset(capsys):
+    from seqdrop import train_cli
+
+    parser = argparse.ArgumentParser()
+    train_cli.add_arguments(parser)
+    assert train_cli.main(parser.parse_args(["--list"])) == 0
+    assert "awd-lstm" in capsys.readouterr().out
+    assert train_cli.main(parser.parse_args(["--preset", "nope"])) == 2
