@@ -119,18 +119,30 @@ def bench_shape(cell, B, H, T, device, repeats, variants, inner):
         for _ in range(2):  # warm-up (oneDNN primitive cache, cuDNN plans, allocator)
             steps[name]()
             rsteps[name]()
+    # Paired, interleaved timing: every variant measurement sits next to a baseline
+    # measurement (order alternating), and its ratio is taken within the pair, so load
+    # changes on a shared machine cancel out; medians over rounds.
     times = {n: [] for n in entries}
-    rtimes = {n: [] for n in entries}
-    for _ in range(repeats):
-        for name in entries:  # interleaved
-            times[name].append(min(timeit(steps[name], device) for _ in range(inner)))
-            rtimes[name].append(min(timeit(rsteps[name], device) for _ in range(inner)))
+    ratios = {n: [] for n in entries}
+    rratios = {n: [] for n in entries}
+    base = "torch fused"
+    for r in range(repeats):
+        for name in entries:
+            if name == base:
+                times[base].append(min(timeit(steps[base], device) for _ in range(inner)))
+                ratios[base].append(1.0)
+                rratios[base].append(1.0)
+                continue
+            for fns, store in ((steps, ratios), (rsteps, rratios)):
+                order = (base, name) if (r % 2 == 0) else (name, base)
+                t = {n: min(timeit(fns[n], device) for _ in range(inner)) for n in order}
+                store[name].append(t[base] / t[name])
+                if fns is steps:
+                    times[name].append(t[name])
     rows = []
     for name, (_, _, fusable) in entries.items():
-        ratio = statistics.median(b / t for b, t in zip(times["torch fused"], times[name]))
-        rratio = statistics.median(b / t for b, t in zip(rtimes["torch fused"], rtimes[name]))
-        tok = B * T / statistics.median(times[name])
-        rows.append((name, fusable, tok, ratio, rratio, statistics.median(times[name]) * 1e3))
+        tmed = statistics.median(times[name])
+        rows.append((name, fusable, B * T / tmed, statistics.median(ratios[name]), statistics.median(rratios[name]), tmed * 1e3))
     return rows
 
 

@@ -43,6 +43,8 @@ on the pre-activation, as the issue specifies); zoneout as above.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
@@ -64,16 +66,24 @@ def _per_step(mask) -> bool:
     return isinstance(mask, Tensor) and mask.dim() == 3
 
 
-def _hh_forward(h: Tensor, rec, wt: Tensor, wg_t, G: int):
-    """Return (hm, product (B, G*H)) for the recurrent input ``h`` with mask ``rec``."""
+def _hh_forward(h: Tensor, rec, wt: Tensor, wg_t, G: int, base=None, out=None):
+    """Return (hm, base + hm W^T) for the recurrent input ``h`` with mask ``rec``.
+
+    ``base`` (B, G*H) is added (fused into ``addmm`` where possible); ``out`` receives it.
+    """
     if rec is None:
-        return h, h.mm(wt)
-    if rec.dim() == 2:  # tied
+        hm = h
+    elif rec.dim() == 2:  # tied
         hm = h * rec
+    else:  # untied: one mask per gate
+        hm = h.unsqueeze(0) * rec  # (G, B, H)
+        prod = torch.bmm(hm, wg_t).transpose(0, 1).reshape(h.shape[0], -1)
+        if base is None:
+            return hm, prod
+        return hm, torch.add(base, prod, out=out)
+    if base is None:
         return hm, hm.mm(wt)
-    hm = h.unsqueeze(0) * rec  # (G, B, H)
-    prod = torch.bmm(hm, wg_t)  # (G, B, H)
-    return hm, prod.transpose(0, 1).reshape(h.shape[0], -1)
+    return hm, torch.addmm(base, hm, wt, out=out)
 
 
 def _hh_backward(dA: Tensor, rec, w: Tensor, wg, G: int) -> Tensor:
@@ -118,102 +128,171 @@ def _one_minus(z):
     return 1.0 - z
 
 
+
+# --------------------------------------------------------------------------------------
+# CUDA graphs: replay the whole step loop as one graph launch
+# --------------------------------------------------------------------------------------
+#: Replay the forward and backward step loops as CUDA graphs (CUDA tensors only). The loop
+#: is launch-bound on a GPU (~10 small kernels per step); a graph removes the per-kernel
+#: CPU cost. A loop is captured the second time the same signature (shapes, dtypes, mask
+#: layout, eval-mode zoneout value) is seen; at most ``CUDA_GRAPH_CACHE`` graphs are kept
+#: (least recently used evicted). Set to False to always run eagerly.
+CUDA_GRAPHS = True
+CUDA_GRAPH_CACHE = 16
+
+_graphs: "OrderedDict[tuple, object]" = OrderedDict()
+_seen: dict = {}
+
+
+def _sig(args) -> tuple:
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            out.append((tuple(a.shape), a.dtype, a.device, a.stride()))
+        else:
+            out.append(a)  # None, bool, float
+    return tuple(out)
+
+
+def _maybe_graphed(name: str, fn, args):
+    if not (CUDA_GRAPHS and isinstance(args[0], Tensor) and args[0].is_cuda) or torch.cuda.is_current_stream_capturing():
+        return fn(*args)
+    key = (name, _sig(args))
+    entry = _graphs.get(key)
+    if entry is None:
+        n = _seen.get(key, 0) + 1
+        _seen[key] = n
+        if n < 2 or n > 2 + 1:  # first sighting, or capture already failed
+            return fn(*args)
+        try:
+            static_in = [a.clone() if isinstance(a, Tensor) else a for a in args]
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                fn(*static_in)  # warm-up outside the capture
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                static_out = fn(*static_in)
+        except Exception:  # pragma: no cover - depends on the CUDA runtime
+            _seen[key] = 10  # never try this signature again
+            return fn(*args)
+        entry = (graph, static_in, static_out)
+        _graphs[key] = entry
+        while len(_graphs) > CUDA_GRAPH_CACHE:
+            _graphs.popitem(last=False)
+    _graphs.move_to_end(key)
+    graph, static_in, static_out = entry
+    for dst, src in zip(static_in, args):
+        if isinstance(dst, Tensor):
+            dst.copy_(src)
+    graph.replay()
+    return tuple(o.clone() if isinstance(o, Tensor) else o for o in static_out)
+
 # --------------------------------------------------------------------------------------
 # LSTM
 # --------------------------------------------------------------------------------------
+def _lstm_forward(xp, w_hh, h0, c0, rec, upd, zh, zc):
+    T, B, G4 = xp.shape
+    H = G4 // 4
+    G = 4
+    wt = w_hh.t()
+    wg_t = w_hh.view(G, H, H).transpose(1, 2) if (rec is not None and rec.dim() == 3) else None
+    gates = xp.new_empty(T, B, G4)
+    cns = xp.new_empty(T, B, H)  # pre-zoneout cell
+    cs = xp.new_empty(T, B, H) if zc is not None else cns  # carried cell
+    out = xp.new_empty(T, B, H)
+    hms = _alloc_hms(xp, rec, H)
+    h, c = h0, c0
+    for t in range(T):
+        hm, a = _hh_forward(h, rec, wt, wg_t, G, xp[t], gates[t])
+        if hms is not None:
+            hms[t] = hm
+        a[:, 2 * H : 3 * H].tanh_()
+        a[:, : 2 * H].sigmoid_()
+        a[:, 3 * H :].sigmoid_()
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        d = _at(upd, t)
+        if d is not None:
+            g = g * d
+        cn = torch.mul(f, c, out=cns[t])
+        cn.addcmul_(i, g)
+        hn = o * torch.tanh(cn)
+        z = _at(zc, t)
+        if z is not None:
+            c = torch.lerp(cn, c, z, out=cs[t])
+        else:
+            c = cn
+        z = _at(zh, t)
+        if z is not None:
+            h = torch.lerp(hn, h, z, out=out[t])
+        else:
+            out[t] = hn
+            h = out[t]
+    return gates, cns, cs, out, hms if hms is not None else out, h.clone(), c.clone()
+
+
+def _lstm_backward(dout, dhT, dcT, w_hh, h0, c0, gates, cns, cs, out, hms, rec, upd, zh, zc):
+    T, B, G4 = gates.shape
+    H = G4 // 4
+    G = 4
+    untied = rec is not None and rec.dim() == 3
+    wg = w_hh.view(G, H, H) if untied else None
+    if rec is None:
+        hms = _prev(h0, out)
+    c_prev = _prev(c0, cs)
+    tc = torch.tanh(cns)
+    gv = gates.view(T, B, 4, H)
+    i, f, g, o = gv.unbind(2)
+    gd = g * upd if upd is not None else g
+    K = torch.empty_like(gv)
+    torch.mul(gd, i * (1 - i), out=K[:, :, 0])
+    torch.mul(c_prev, f * (1 - f), out=K[:, :, 1])
+    kg = i * (1 - g * g)
+    torch.mul(kg, upd, out=K[:, :, 2]) if upd is not None else K[:, :, 2].copy_(kg)
+    torch.mul(tc, o * (1 - o), out=K[:, :, 3])
+    Kc = o * (1 - tc * tc)
+    zhc, zcc = _one_minus(zh), _one_minus(zc)
+    dA = torch.empty_like(gates)
+    dAv = dA.view(T, B, 4, H)
+    dh = dhT if dhT is not None else h0.new_zeros(B, H)
+    dc = dcT if dcT is not None else c0.new_zeros(B, H)
+    for t in range(T - 1, -1, -1):
+        if dout is not None:
+            dh = dh + dout[t]
+        if zh is not None:
+            dhn = dh * _at(zhc, t)
+            direct_h = dh * _at(zh, t)
+        else:
+            dhn = dh
+        dcn = torch.addcmul(dc * _at(zcc, t) if zc is not None else dc, dhn, Kc[t])
+        torch.mul(dcn.unsqueeze(1), K[t, :, :3], out=dAv[t, :, :3])
+        torch.mul(dhn, K[t, :, 3], out=dAv[t, :, 3])
+        dc_new = dcn * f[t]
+        if zc is not None:
+            dc_new.addcmul_(dc, _at(zc, t)) if isinstance(zc, Tensor) else dc_new.add_(dc, alpha=zc)
+        dc = dc_new
+        dh_new = _hh_backward(dA[t], rec, w_hh, wg, G)
+        if zh is not None:
+            dh_new.add_(direct_h)
+        dh = dh_new
+    dW = _hh_weight_grad(dA, hms, untied, G)
+    return dA, dW, dh, dc
+
+
 class _LSTMRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xp, w_hh, h0, c0, rec, upd, zh, zc):
-        T, B, G4 = xp.shape
-        H = G4 // 4
-        G = 4
-        wt = w_hh.t()
-        wg_t = w_hh.view(G, H, H).transpose(1, 2) if (rec is not None and rec.dim() == 3) else None
-        gates = xp.new_empty(T, B, G4)
-        cns = xp.new_empty(T, B, H)  # pre-zoneout cell
-        cs = xp.new_empty(T, B, H) if zc is not None else cns  # carried cell
-        out = xp.new_empty(T, B, H)
-        hms = _alloc_hms(xp, rec, H)
-        h, c = h0, c0
-        for t in range(T):
-            hm, prod = _hh_forward(h, rec, wt, wg_t, G)
-            if hms is not None:
-                hms[t] = hm
-            a = torch.add(xp[t], prod, out=gates[t])
-            a[:, 2 * H : 3 * H].tanh_()
-            a[:, : 2 * H].sigmoid_()
-            a[:, 3 * H :].sigmoid_()
-            i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-            d = _at(upd, t)
-            if d is not None:
-                g = g * d
-            cn = torch.mul(f, c, out=cns[t])
-            cn.addcmul_(i, g)
-            hn = o * torch.tanh(cn)
-            z = _at(zc, t)
-            if z is not None:
-                c = torch.lerp(cn, c, z, out=cs[t])
-            else:
-                c = cn
-            z = _at(zh, t)
-            if z is not None:
-                h = torch.lerp(hn, h, z, out=out[t])
-            else:
-                out[t] = hn
-                h = out[t]
-        ctx.save_for_backward(w_hh, h0, c0, gates, cns, cs, out, hms if hms is not None else out)
+        gates, cns, cs, out, hms, hT, cT = _maybe_graphed("lstm_f", _lstm_forward, (xp, w_hh, h0, c0, rec, upd, zh, zc))
+        ctx.save_for_backward(w_hh, h0, c0, gates, cns, cs, out, hms)
         ctx.masks = (rec, upd, zh, zc)
-        return out, h.clone(), c.clone()
+        return out, hT, cT
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dout, dhT, dcT):
-        w_hh, h0, c0, gates, cns, cs, out, hms = ctx.saved_tensors
-        rec, upd, zh, zc = ctx.masks
-        T, B, G4 = gates.shape
-        H = G4 // 4
-        G = 4
-        untied = rec is not None and rec.dim() == 3
-        wg = w_hh.view(G, H, H) if untied else None
-        if rec is None:
-            hms = _prev(h0, out)
-        c_prev = _prev(c0, cs)
-        tc = torch.tanh(cns)
-        gv = gates.view(T, B, 4, H)
-        i, f, g, o = gv.unbind(2)
-        gd = g * upd if upd is not None else g
-        K = torch.empty_like(gv)
-        torch.mul(gd, i * (1 - i), out=K[:, :, 0])
-        torch.mul(c_prev, f * (1 - f), out=K[:, :, 1])
-        kg = i * (1 - g * g)
-        torch.mul(kg, upd, out=K[:, :, 2]) if upd is not None else K[:, :, 2].copy_(kg)
-        torch.mul(tc, o * (1 - o), out=K[:, :, 3])
-        Kc = o * (1 - tc * tc)
-        zhc, zcc = _one_minus(zh), _one_minus(zc)
-        dA = torch.empty_like(gates)
-        dAv = dA.view(T, B, 4, H)
-        dh = dhT if dhT is not None else h0.new_zeros(B, H)
-        dc = dcT if dcT is not None else c0.new_zeros(B, H)
-        for t in range(T - 1, -1, -1):
-            if dout is not None:
-                dh = dh + dout[t]
-            if zh is not None:
-                dhn = dh * _at(zhc, t)
-                direct_h = dh * _at(zh, t)
-            else:
-                dhn = dh
-            dcn = torch.addcmul(dc * _at(zcc, t) if zc is not None else dc, dhn, Kc[t])
-            torch.mul(dcn.unsqueeze(1), K[t, :, :3], out=dAv[t, :, :3])
-            torch.mul(dhn, K[t, :, 3], out=dAv[t, :, 3])
-            dc_new = dcn * f[t]
-            if zc is not None:
-                dc_new.addcmul_(dc, _at(zc, t)) if isinstance(zc, Tensor) else dc_new.add_(dc, alpha=zc)
-            dc = dc_new
-            dh_new = _hh_backward(dA[t], rec, w_hh, wg, G)
-            if zh is not None:
-                dh_new.add_(direct_h)
-            dh = dh_new
-        dW = _hh_weight_grad(dA, hms, untied, G)
+        args = (dout, dhT, dcT, *ctx.saved_tensors, *ctx.masks)
+        dA, dW, dh, dc = _maybe_graphed("lstm_b", _lstm_backward, args)
         return dA, dW, dh, dc, None, None, None, None
 
 
@@ -225,92 +304,97 @@ def lstm_recurrence(xp, w_hh, h0, c0, rec=None, upd=None, zh=None, zc=None):
 # --------------------------------------------------------------------------------------
 # GRU
 # --------------------------------------------------------------------------------------
+def _gru_forward(xp, w_hh, b_hh, h0, rec, upd, zh):
+    T, B, G3 = xp.shape
+    H = G3 // 3
+    G = 3
+    wt = w_hh.t()
+    wg_t = w_hh.view(G, H, H).transpose(1, 2) if (rec is not None and rec.dim() == 3) else None
+    rz = xp.new_empty(T, B, 2 * H)
+    ns = xp.new_empty(T, B, H)
+    ahn = xp.new_empty(T, B, H)
+    out = xp.new_empty(T, B, H)
+    hms = _alloc_hms(xp, rec, H)
+    h = h0
+    for t in range(T):
+        hm, u = _hh_forward(h, rec, wt, wg_t, G, b_hh)
+        if hms is not None:
+            hms[t] = hm
+        x = xp[t]
+        torch.add(x[:, : 2 * H], u[:, : 2 * H], out=rz[t]).sigmoid_()
+        r, z = rz[t, :, :H], rz[t, :, H:]
+        un = u[:, 2 * H :]
+        ahn[t] = un
+        n = torch.addcmul(x[:, 2 * H :], r, un, out=ns[t]).tanh_()
+        d = _at(upd, t)
+        if d is not None:
+            n = n * d
+        hn = torch.lerp(n, h, z)  # (1-z) n + z h
+        zz = _at(zh, t)
+        if zz is not None:
+            h = torch.lerp(hn, h, zz, out=out[t])
+        else:
+            out[t] = hn
+            h = out[t]
+    return rz, ns, ahn, out, hms if hms is not None else out, h.clone()
+
+
+def _gru_backward(dout, dhT, w_hh, h0, rz, ns, ahn, out, hms, rec, upd, zh, has_bias):
+    T, B, H2 = rz.shape
+    H = H2 // 2
+    G = 3
+    untied = rec is not None and rec.dim() == 3
+    wg = w_hh.view(G, H, H) if untied else None
+    h_prev = _prev(h0, out)
+    if rec is None:
+        hms = h_prev
+    r, z = rz[..., :H], rz[..., H:]
+    nd = ns * upd if upd is not None else ns
+    Kz = (h_prev - nd) * z * (1 - z)
+    Kn = (1 - z) * (1 - ns * ns)
+    if upd is not None:
+        Kn = Kn * upd
+    Kr = ahn * r * (1 - r)
+    zhc = _one_minus(zh)
+    dA = torch.empty(T, B, 3 * H, dtype=rz.dtype, device=rz.device)
+    dAv = dA.view(T, B, 3, H)
+    dPn = torch.empty(T, B, H, dtype=rz.dtype, device=rz.device)
+    dh = dhT if dhT is not None else h0.new_zeros(B, H)
+    for t in range(T - 1, -1, -1):
+        if dout is not None:
+            dh = dh + dout[t]
+        if zh is not None:
+            dhn = dh * _at(zhc, t)
+            direct_h = dh * _at(zh, t)
+        else:
+            dhn = dh
+        dpn = torch.mul(dhn, Kn[t], out=dPn[t])
+        torch.mul(dpn, Kr[t], out=dAv[t, :, 0])
+        torch.mul(dhn, Kz[t], out=dAv[t, :, 1])
+        torch.mul(dpn, r[t], out=dAv[t, :, 2])
+        dh_new = _hh_backward(dA[t], rec, w_hh, wg, G)
+        dh_new.addcmul_(dhn, z[t])
+        if zh is not None:
+            dh_new.add_(direct_h)
+        dh = dh_new
+    dW = _hh_weight_grad(dA, hms, untied, G)
+    db = dA.sum((0, 1)) if has_bias else None
+    dxp = torch.cat([dA[..., : 2 * H], dPn], -1)
+    return dxp, dW, db, dh
+
+
 class _GRURecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xp, w_hh, b_hh, h0, rec, upd, zh):
-        T, B, G3 = xp.shape
-        H = G3 // 3
-        G = 3
-        wt = w_hh.t()
-        wg_t = w_hh.view(G, H, H).transpose(1, 2) if (rec is not None and rec.dim() == 3) else None
-        rz = xp.new_empty(T, B, 2 * H)
-        ns = xp.new_empty(T, B, H)
-        ahn = xp.new_empty(T, B, H)
-        out = xp.new_empty(T, B, H)
-        hms = _alloc_hms(xp, rec, H)
-        h = h0
-        for t in range(T):
-            hm, u = _hh_forward(h, rec, wt, wg_t, G)
-            if hms is not None:
-                hms[t] = hm
-            if b_hh is not None:
-                u = u.add_(b_hh)
-            x = xp[t]
-            torch.add(x[:, : 2 * H], u[:, : 2 * H], out=rz[t]).sigmoid_()
-            r, z = rz[t, :, :H], rz[t, :, H:]
-            un = u[:, 2 * H :]
-            ahn[t] = un
-            n = torch.addcmul(x[:, 2 * H :], r, un, out=ns[t]).tanh_()
-            d = _at(upd, t)
-            if d is not None:
-                n = n * d
-            hn = torch.lerp(n, h, z)  # (1-z) n + z h
-            zz = _at(zh, t)
-            if zz is not None:
-                h = torch.lerp(hn, h, zz, out=out[t])
-            else:
-                out[t] = hn
-                h = out[t]
-        ctx.save_for_backward(w_hh, h0, rz, ns, ahn, out, hms if hms is not None else out)
-        ctx.masks = (rec, upd, zh)
-        ctx.has_bias = b_hh is not None
-        return out, h.clone()
+        rz, ns, ahn, out, hms, hT = _maybe_graphed("gru_f", _gru_forward, (xp, w_hh, b_hh, h0, rec, upd, zh))
+        ctx.save_for_backward(w_hh, h0, rz, ns, ahn, out, hms)
+        ctx.masks = (rec, upd, zh, b_hh is not None)
+        return out, hT
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dout, dhT):
-        w_hh, h0, rz, ns, ahn, out, hms = ctx.saved_tensors
-        rec, upd, zh = ctx.masks
-        T, B, H2 = rz.shape
-        H = H2 // 2
-        G = 3
-        untied = rec is not None and rec.dim() == 3
-        wg = w_hh.view(G, H, H) if untied else None
-        h_prev = _prev(h0, out)
-        if rec is None:
-            hms = h_prev
-        r, z = rz[..., :H], rz[..., H:]
-        nd = ns * upd if upd is not None else ns
-        Kz = (h_prev - nd) * z * (1 - z)
-        Kn = (1 - z) * (1 - ns * ns)
-        if upd is not None:
-            Kn = Kn * upd
-        Kr = ahn * r * (1 - r)
-        zhc = _one_minus(zh)
-        dA = torch.empty(T, B, 3 * H, dtype=rz.dtype, device=rz.device)
-        dAv = dA.view(T, B, 3, H)
-        dPn = torch.empty(T, B, H, dtype=rz.dtype, device=rz.device)
-        dh = dhT if dhT is not None else h0.new_zeros(B, H)
-        for t in range(T - 1, -1, -1):
-            if dout is not None:
-                dh = dh + dout[t]
-            if zh is not None:
-                dhn = dh * _at(zhc, t)
-                direct_h = dh * _at(zh, t)
-            else:
-                dhn = dh
-            dpn = torch.mul(dhn, Kn[t], out=dPn[t])
-            torch.mul(dpn, Kr[t], out=dAv[t, :, 0])
-            torch.mul(dhn, Kz[t], out=dAv[t, :, 1])
-            torch.mul(dpn, r[t], out=dAv[t, :, 2])
-            dh_new = _hh_backward(dA[t], rec, w_hh, wg, G)
-            dh_new.addcmul_(dhn, z[t])
-            if zh is not None:
-                dh_new.add_(direct_h)
-            dh = dh_new
-        dW = _hh_weight_grad(dA, hms, untied, G)
-        db = dA.sum((0, 1)) if ctx.has_bias else None
-        dxp = torch.cat([dA[..., : 2 * H], dPn], -1)
+        dxp, dW, db, dh = _maybe_graphed("gru_b", _gru_backward, (dout, dhT, *ctx.saved_tensors, *ctx.masks))
         return dxp, dW, db, dh, None, None, None
 
 
@@ -322,62 +406,68 @@ def gru_recurrence(xp, w_hh, b_hh, h0, rec=None, upd=None, zh=None):
 # --------------------------------------------------------------------------------------
 # Elman RNN (tanh / relu)
 # --------------------------------------------------------------------------------------
+def _rnn_forward(xp, w_hh, h0, rec, upd, zh, relu):
+    T, B, H = xp.shape
+    wt = w_hh.t()
+    hns = xp.new_empty(T, B, H)
+    out = xp.new_empty(T, B, H) if zh is not None else hns
+    hms = _alloc_hms(xp, rec, H)
+    h = h0
+    for t in range(T):
+        hm, a = _hh_forward(h, rec, wt, None, 1, xp[t], hns[t])
+        if hms is not None:
+            hms[t] = hm
+        d = _at(upd, t)
+        if d is not None:
+            a.mul_(d)
+        hn = a.relu_() if relu else a.tanh_()
+        zz = _at(zh, t)
+        if zz is not None:
+            h = torch.lerp(hn, h, zz, out=out[t])
+        else:
+            h = hn
+    return hns, out, hms if hms is not None else out, h.clone()
+
+
+def _rnn_backward(dout, dhT, w_hh, h0, hns, out, hms, rec, upd, zh, relu):
+    T, B, H = hns.shape
+    if rec is None:
+        hms = _prev(h0, out)
+    K = (hns > 0).to(hns.dtype) if relu else 1 - hns * hns
+    if upd is not None:
+        K = K * upd
+    zhc = _one_minus(zh)
+    dA = torch.empty_like(hns)
+    dh = dhT if dhT is not None else h0.new_zeros(B, H)
+    for t in range(T - 1, -1, -1):
+        if dout is not None:
+            dh = dh + dout[t]
+        if zh is not None:
+            dhn = dh * _at(zhc, t)
+            direct_h = dh * _at(zh, t)
+        else:
+            dhn = dh
+        torch.mul(dhn, K[t], out=dA[t])
+        dh_new = _hh_backward(dA[t], rec, w_hh, None, 1)
+        if zh is not None:
+            dh_new.add_(direct_h)
+        dh = dh_new
+    dW = _hh_weight_grad(dA, hms, False, 1)
+    return dA, dW, dh
+
+
 class _RNNRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xp, w_hh, h0, rec, upd, zh, relu):
-        T, B, H = xp.shape
-        wt = w_hh.t()
-        hns = xp.new_empty(T, B, H)
-        out = xp.new_empty(T, B, H) if zh is not None else hns
-        hms = _alloc_hms(xp, rec, H)
-        h = h0
-        for t in range(T):
-            hm, prod = _hh_forward(h, rec, wt, None, 1)
-            if hms is not None:
-                hms[t] = hm
-            a = torch.add(xp[t], prod, out=hns[t])
-            d = _at(upd, t)
-            if d is not None:
-                a.mul_(d)
-            hn = a.relu_() if relu else a.tanh_()
-            zz = _at(zh, t)
-            if zz is not None:
-                h = torch.lerp(hn, h, zz, out=out[t])
-            else:
-                h = hn
-        ctx.save_for_backward(w_hh, h0, hns, out, hms if hms is not None else out)
-        ctx.masks = (rec, upd, zh)
-        ctx.relu = relu
-        return out, h.clone()
+        hns, out, hms, hT = _maybe_graphed("rnn_f", _rnn_forward, (xp, w_hh, h0, rec, upd, zh, relu))
+        ctx.save_for_backward(w_hh, h0, hns, out, hms)
+        ctx.masks = (rec, upd, zh, relu)
+        return out, hT
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dout, dhT):
-        w_hh, h0, hns, out, hms = ctx.saved_tensors
-        rec, upd, zh = ctx.masks
-        T, B, H = hns.shape
-        if rec is None:
-            hms = _prev(h0, out)
-        K = (hns > 0).to(hns.dtype) if ctx.relu else 1 - hns * hns
-        if upd is not None:
-            K = K * upd
-        zhc = _one_minus(zh)
-        dA = torch.empty_like(hns)
-        dh = dhT if dhT is not None else h0.new_zeros(B, H)
-        for t in range(T - 1, -1, -1):
-            if dout is not None:
-                dh = dh + dout[t]
-            if zh is not None:
-                dhn = dh * _at(zhc, t)
-                direct_h = dh * _at(zh, t)
-            else:
-                dhn = dh
-            torch.mul(dhn, K[t], out=dA[t])
-            dh_new = _hh_backward(dA[t], rec, w_hh, None, 1)
-            if zh is not None:
-                dh_new.add_(direct_h)
-            dh = dh_new
-        dW = _hh_weight_grad(dA, hms, False, 1)
+        dA, dW, dh = _maybe_graphed("rnn_b", _rnn_backward, (dout, dhT, *ctx.saved_tensors, *ctx.masks))
         return dA, dW, dh, None, None, None, None
 
 
