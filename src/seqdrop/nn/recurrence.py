@@ -86,15 +86,26 @@ def _hh_forward(h: Tensor, rec, wt: Tensor, wg_t, G: int, base=None, out=None):
     return hm, torch.addmm(base, hm, wt, out=out)
 
 
-def _hh_backward(dA: Tensor, rec, w: Tensor, wg, G: int) -> Tensor:
-    """dL/dh_{t-1} through ``W_hh (h⊙m)`` given dA (B, G*H)."""
+def _hh_backward(dA: Tensor, rec, w: Tensor, wg, G: int, base=None) -> Tensor:
+    """``base + dL/dh_{t-1}`` through ``W_hh (h⊙m)`` given dA (B, G*H); ``base`` may be None."""
     if rec is None:
-        return dA.mm(w)
+        return dA.mm(w) if base is None else torch.addmm(base, dA, w)
     if rec.dim() == 2:
-        return dA.mm(w).mul_(rec)
+        return dA.mm(w).mul_(rec) if base is None else torch.addcmul(base, dA.mm(w), rec)
     B = dA.shape[0]
     dhm = torch.bmm(dA.view(B, G, -1).transpose(0, 1), wg)  # (G, B, H)
-    return (dhm * rec).sum(0)
+    dh = (dhm * rec).sum(0)
+    return dh if base is None else dh.add_(base)
+
+
+def _dout_at(dout, t: int):
+    """Gradient flowing into h_{t-1} from the output at step t-1 (None for t = 0)."""
+    return dout[t - 1] if (dout is not None and t > 0) else None
+
+
+def _init_dh(dhT, dout, like: Tensor) -> Tensor:
+    dh = dhT if dhT is not None else like.new_zeros(like.shape)
+    return dh + dout[-1] if dout is not None else dh
 
 
 def _hh_weight_grad(dA: Tensor, hms: Tensor, untied: bool, G: int) -> Tensor:
@@ -217,18 +228,11 @@ def _lstm_forward(xp, w_hh, h0, c0, rec, upd, zh, zc):
             g = g * d
         cn = torch.mul(f, c, out=cns[t])
         cn.addcmul_(i, g)
-        hn = o * torch.tanh(cn)
-        z = _at(zc, t)
-        if z is not None:
-            c = torch.lerp(cn, c, z, out=cs[t])
-        else:
-            c = cn
         z = _at(zh, t)
-        if z is not None:
-            h = torch.lerp(hn, h, z, out=out[t])
-        else:
-            out[t] = hn
-            h = out[t]
+        hn = o * torch.tanh(cn) if z is not None else torch.mul(o, torch.tanh(cn), out=out[t])
+        zcell = _at(zc, t)
+        c = torch.lerp(cn, c, zcell, out=cs[t]) if zcell is not None else cn
+        h = torch.lerp(hn, h, z, out=out[t]) if z is not None else hn
     return gates, cns, cs, out, hms if hms is not None else out, h.clone(), c.clone()
 
 
@@ -255,11 +259,9 @@ def _lstm_backward(dout, dhT, dcT, w_hh, h0, c0, gates, cns, cs, out, hms, rec, 
     zhc, zcc = _one_minus(zh), _one_minus(zc)
     dA = torch.empty_like(gates)
     dAv = dA.view(T, B, 4, H)
-    dh = dhT if dhT is not None else h0.new_zeros(B, H)
+    dh = _init_dh(dhT, dout, h0)
     dc = dcT if dcT is not None else c0.new_zeros(B, H)
     for t in range(T - 1, -1, -1):
-        if dout is not None:
-            dh = dh + dout[t]
         if zh is not None:
             dhn = dh * _at(zhc, t)
             direct_h = dh * _at(zh, t)
@@ -272,7 +274,7 @@ def _lstm_backward(dout, dhT, dcT, w_hh, h0, c0, gates, cns, cs, out, hms, rec, 
         if zc is not None:
             dc_new.addcmul_(dc, _at(zc, t)) if isinstance(zc, Tensor) else dc_new.add_(dc, alpha=zc)
         dc = dc_new
-        dh_new = _hh_backward(dA[t], rec, w_hh, wg, G)
+        dh_new = _hh_backward(dA[t], rec, w_hh, wg, G, _dout_at(dout, t))
         if zh is not None:
             dh_new.add_(direct_h)
         dh = dh_new
@@ -329,13 +331,12 @@ def _gru_forward(xp, w_hh, b_hh, h0, rec, upd, zh):
         d = _at(upd, t)
         if d is not None:
             n = n * d
-        hn = torch.lerp(n, h, z)  # (1-z) n + z h
         zz = _at(zh, t)
         if zz is not None:
+            hn = torch.lerp(n, h, z)  # (1-z) n + z h
             h = torch.lerp(hn, h, zz, out=out[t])
         else:
-            out[t] = hn
-            h = out[t]
+            h = torch.lerp(n, h, z, out=out[t])
     return rz, ns, ahn, out, hms if hms is not None else out, h.clone()
 
 
@@ -359,10 +360,8 @@ def _gru_backward(dout, dhT, w_hh, h0, rz, ns, ahn, out, hms, rec, upd, zh, has_
     dA = torch.empty(T, B, 3 * H, dtype=rz.dtype, device=rz.device)
     dAv = dA.view(T, B, 3, H)
     dPn = torch.empty(T, B, H, dtype=rz.dtype, device=rz.device)
-    dh = dhT if dhT is not None else h0.new_zeros(B, H)
+    dh = _init_dh(dhT, dout, h0)
     for t in range(T - 1, -1, -1):
-        if dout is not None:
-            dh = dh + dout[t]
         if zh is not None:
             dhn = dh * _at(zhc, t)
             direct_h = dh * _at(zh, t)
@@ -372,7 +371,7 @@ def _gru_backward(dout, dhT, w_hh, h0, rz, ns, ahn, out, hms, rec, upd, zh, has_
         torch.mul(dpn, Kr[t], out=dAv[t, :, 0])
         torch.mul(dhn, Kz[t], out=dAv[t, :, 1])
         torch.mul(dpn, r[t], out=dAv[t, :, 2])
-        dh_new = _hh_backward(dA[t], rec, w_hh, wg, G)
+        dh_new = _hh_backward(dA[t], rec, w_hh, wg, G, _dout_at(dout, t))
         dh_new.addcmul_(dhn, z[t])
         if zh is not None:
             dh_new.add_(direct_h)
@@ -438,17 +437,15 @@ def _rnn_backward(dout, dhT, w_hh, h0, hns, out, hms, rec, upd, zh, relu):
         K = K * upd
     zhc = _one_minus(zh)
     dA = torch.empty_like(hns)
-    dh = dhT if dhT is not None else h0.new_zeros(B, H)
+    dh = _init_dh(dhT, dout, h0)
     for t in range(T - 1, -1, -1):
-        if dout is not None:
-            dh = dh + dout[t]
         if zh is not None:
             dhn = dh * _at(zhc, t)
             direct_h = dh * _at(zh, t)
         else:
             dhn = dh
         torch.mul(dhn, K[t], out=dA[t])
-        dh_new = _hh_backward(dA[t], rec, w_hh, None, 1)
+        dh_new = _hh_backward(dA[t], rec, w_hh, None, 1, _dout_at(dout, t))
         if zh is not None:
             dh_new.add_(direct_h)
         dh = dh_new

@@ -33,8 +33,18 @@ __all__ = ["drop_weight", "recurrent_column_mask", "rebuild_flat_buffer"]
 
 
 def drop_weight(w_hh: Tensor, p: float, *, generator: torch.Generator | None = None) -> Tensor:
-    """Element-wise DropConnect with inverted scaling (AWD-LSTM WeightDrop, ``variational=False``)."""
-    return drop_connect(w_hh, p, True, generator=generator)
+    """Element-wise DropConnect with inverted scaling (AWD-LSTM WeightDrop, ``variational=False``).
+
+    Same distribution as :func:`seqdrop.dropout.drop_connect` (keep ~ Bernoulli(1-p), scale
+    ``1/(1-p)``), but the mask is drawn as ``rand >= p``: on CPU ``bernoulli_`` over a
+    ``4H x H`` matrix costs ~2.5x more (24 vs 9 ms at H=650), which showed up as a 20 %
+    slowdown of the recurrent stack.
+    """
+    if p == 0.0:
+        return drop_connect(w_hh, p, True, generator=generator)
+    draw_device = generator.device if generator is not None else w_hh.device
+    keep = torch.rand(w_hh.shape, generator=generator, device=draw_device) >= p
+    return torch.where(keep.to(w_hh.device), w_hh * (1.0 / (1.0 - p)), w_hh.new_zeros(()))
 
 
 def recurrent_column_mask(
