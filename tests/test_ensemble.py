@@ -1,5 +1,5 @@
-"""Tests for seqdrop.ensemble: dropout moments, the linear-model penalty, the digits MLP and
-the Monte-Carlo vs weight-scaling comparison."""
+"""Tests for seqdrop.ensemble: dropout moments, the linear-model penalty, training the digits MLP
+(seqdrop.models.FeedForwardNet) and the Monte-Carlo vs weight-scaling comparison."""
 from __future__ import annotations
 
 import math
@@ -8,20 +8,20 @@ import pytest
 import torch
 from torch import nn
 
+from seqdrop.data import load_digits_rows
 from seqdrop.dropout import Dropout
 from seqdrop.ensemble import (
-    DropoutMLP,
     analytic_dropout_moments,
     classification_metrics,
     dropout_moments,
     linear_dropout_penalty,
-    load_digits_tensors,
     mc_convergence,
     mc_dropout_probs,
     train_classifier,
     variance_estimate_rel_se,
     weight_scaling_probs,
 )
+from seqdrop.models import FeedForwardNet
 
 
 def gen(seed: int) -> torch.Generator:
@@ -75,20 +75,22 @@ def test_linear_dropout_penalty_is_the_expected_extra_loss():
     assert abs(float(losses.mean() - expected)) <= 5 * float(losses.std()) / math.sqrt(n)
 
 
-def test_digits_loader():
-    Xtr, ytr, Xte, yte = load_digits_tensors(test_fraction=0.25, seed=0)
-    assert Xtr.shape[1] == 64 and Xtr.shape[0] + Xte.shape[0] == 1797
-    assert float(Xtr.max()) <= 1.0 and float(Xtr.min()) >= 0.0
-    assert set(yte.tolist()) == set(range(10))
-    with pytest.raises(ValueError, match="test_fraction"):
-        load_digits_tensors(test_fraction=1.0)
+def digits_tensors(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Flattened digits, 75% train / 25% test per class (as in notebook 00)."""
+    d = load_digits_rows(seed=seed, fractions=(0.75, 0.0, 0.25))
+    return d.train.x.flatten(1), d.train.y, d.test.x.flatten(1), d.test.y
+
+
+def dropout_layers(model: nn.Module) -> list[Dropout]:
+    return [m for m in model.modules() if isinstance(m, Dropout)]
 
 
 @pytest.fixture(scope="module")
 def trained():
-    Xtr, ytr, Xte, yte = load_digits_tensors(seed=0)
+    Xtr, ytr, Xte, yte = digits_tensors(seed=0)
+    assert Xtr.shape[1] == 64 and Xtr.shape[0] + Xte.shape[0] == 1797
     torch.manual_seed(0)
-    model = DropoutMLP(64, 64, 10, p=0.5)
+    model = FeedForwardNet(64, (64,), 10, dropout=0.5)
     losses = train_classifier(model, Xtr, ytr, steps=300, lr=3e-3, generator=gen(2))
     return model, losses, Xte, yte
 
@@ -98,11 +100,11 @@ def test_training_learns_and_is_reproducible(trained):
     assert not model.training
     assert sum(losses[-20:]) / 20 < 0.5 * sum(losses[:20]) / 20
     assert classification_metrics(weight_scaling_probs(model, Xte), yte)["accuracy"] > 0.85
-    Xtr, ytr, _, _ = load_digits_tensors(seed=0)
+    Xtr, ytr, _, _ = digits_tensors(seed=0)
     runs = []
     for _ in range(2):
         torch.manual_seed(0)
-        m = DropoutMLP(64, 16, 10, p=0.5)
+        m = FeedForwardNet(64, (16,), 10, dropout=0.5)
         runs.append(train_classifier(m, Xtr, ytr, steps=5, generator=gen(3)))
     assert runs[0] == runs[1]
 
@@ -115,7 +117,7 @@ def test_mc_vs_weight_scaling(trained):
     assert torch.allclose(mc.sum(-1), torch.ones(64, Xte.shape[0]), atol=1e-5)
     assert not torch.equal(mc[0], mc[1])  # fresh masks per pass
     assert torch.equal(mc, mc_dropout_probs(model, Xte, 64, generator=gen(4)))  # reproducible
-    assert model.drop.generator is None  # generator restored
+    assert [d.generator for d in dropout_layers(model)] == [None]  # generator restored
     df = mc_convergence(mc, ws, yte)
     assert list(df["n_masks"]) == [1, 2, 4, 8, 16, 32, 64]
     assert set(df.columns) >= {"accuracy", "nll", "mean_abs_diff", "agreement"}
@@ -128,10 +130,10 @@ def test_mc_vs_weight_scaling(trained):
 def test_weight_scaling_mode_equals_inverted_after_rescaling(trained):
     """Inverted dropout = weight scaling with the next layer's weights divided by (1-p)."""
     model, _, Xte, _ = trained
-    ws_model = DropoutMLP(64, 64, 10, p=0.5, mode="weight_scaling")
+    ws_model = FeedForwardNet(64, (64,), 10, dropout=0.5, mode="weight_scaling")
     ws_model.load_state_dict(model.state_dict())
     with torch.no_grad():
-        ws_model.fc2.weight /= 0.5
+        ws_model.net[-1].weight /= 0.5  # the layer after the dropout
     assert torch.allclose(weight_scaling_probs(ws_model, Xte), weight_scaling_probs(model, Xte), atol=1e-6)
     assert torch.allclose(
         mc_dropout_probs(ws_model, Xte, 3, generator=gen(5)),

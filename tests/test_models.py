@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from seqdrop.dropout import Dropout
 from seqdrop.models import FeedForwardNet, RNNLanguageModel, SequenceClassifier, detach_state, make_rnn, uses_seqdrop
 
 HAS_SEQDROP_NN = importlib.util.find_spec("seqdrop.nn") is not None
@@ -94,6 +95,47 @@ def test_feedforward_net_is_784_128_10():
     f = FeedForwardNet()
     linears = [m for m in f.modules() if isinstance(m, nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(784, 128), (128, 10)]
-    drops = [m for m in f.modules() if isinstance(m, nn.Dropout)]
-    assert [d.p for d in drops] == [0.5]
+    drops = [m for m in f.modules() if isinstance(m, Dropout)]
+    assert [(d.p, d.mode, d.generator) for d in drops] == [(0.5, "inverted", None)]
     assert f(torch.rand(5, 28, 28)).shape == (5, 10)
+
+
+def test_feedforward_net_dropout_sites_mode_and_generator():
+    g = torch.Generator()
+    f = FeedForwardNet(64, (32, 16), 10, dropout=0.3, input_dropout=0.2, mode="weight_scaling", generator=g)
+    drops = [m for m in f.modules() if isinstance(m, Dropout)]
+    assert [d.p for d in drops] == [0.2, 0.3, 0.3]
+    assert all(d.mode == "weight_scaling" and d.generator is g for d in drops)
+    assert [type(m) for m in f.net][:3] == [Dropout, nn.Linear, nn.ReLU]
+    # rate 0 adds no layer
+    assert not [m for m in FeedForwardNet(64, (32,), 10, dropout=0.0).modules() if isinstance(m, Dropout)]
+    for bad in ({"dropout": 1.0}, {"dropout": -0.1}, {"input_dropout": 1.5}, {"mode": "bad"}, {"generator": 0}):
+        with pytest.raises((ValueError, TypeError)):
+            FeedForwardNet(64, (8,), 10, **bad)
+
+
+def test_feedforward_net_generator_makes_masks_reproducible():
+    x = torch.rand(6, 8, 8)
+
+    def run(seed):
+        torch.manual_seed(0)
+        f = FeedForwardNet(64, (32,), 10, generator=torch.Generator().manual_seed(seed)).train()
+        return f(x), f(x)
+
+    a1, a2 = run(1)
+    b1, _ = run(1)
+    assert torch.equal(a1, b1) and not torch.equal(a1, a2)
+    assert not torch.equal(a1, run(2)[0])
+
+
+def test_feedforward_net_weight_scaling_equals_inverted_after_rescaling():
+    """Weight scaling (×(1-p) at test time) = inverted dropout with the next layer's weights ×(1-p)."""
+    p, x = 0.4, torch.rand(7, 64)
+    torch.manual_seed(0)
+    inv = FeedForwardNet(64, (32,), 10, dropout=p, generator=torch.Generator().manual_seed(3))
+    ws = FeedForwardNet(64, (32,), 10, dropout=p, mode="weight_scaling", generator=torch.Generator().manual_seed(3))
+    ws.load_state_dict(inv.state_dict())
+    with torch.no_grad():
+        ws.net[-1].weight /= 1 - p
+    torch.testing.assert_close(ws.eval()(x), inv.eval()(x))
+    torch.testing.assert_close(ws.train()(x), inv.train()(x))  # same masks from the same seed

@@ -1,9 +1,12 @@
-"""Dropout as an ensemble: a small MLP, weight-scaling vs Monte-Carlo prediction, and the
-moments of the dropout noise. Used by notebook ``00_dropout_formula``.
+"""Dropout as an ensemble: training a classifier, weight-scaling vs Monte-Carlo prediction, and
+the moments of the dropout noise. Used by notebook ``00_dropout_formula``.
 
-- :func:`load_digits_tensors`: sklearn's 8×8 digits (ships with scikit-learn, no download).
-- :class:`DropoutMLP`: ``Linear → ReLU → dropout → Linear`` (the article's 784-128-10 shape,
-  scaled to 64-n-10), built on :mod:`seqdrop.dropout`.
+The functions take any ``nn.Module``; a ``generator`` argument reaches the masks of its
+:mod:`seqdrop.dropout` layers. The notebook uses :class:`seqdrop.models.FeedForwardNet` (the
+article's 784-128-10 MLP, scaled to 64-n-10) on :func:`seqdrop.data.load_digits_rows` flattened
+with ``x.flatten(1)``.
+
+- :func:`train_classifier` / :func:`classification_metrics`: Adam on cross-entropy, accuracy and NLL.
 - :func:`weight_scaling_probs` / :func:`mc_dropout_probs` / :func:`mc_convergence`: the
   deterministic test-time rule of Srivastava et al. 2014 (§4, §7.5) against the Monte-Carlo
   average over ``N`` sampled sub-networks.
@@ -18,17 +21,14 @@ import contextlib
 import math
 from collections.abc import Iterator, Sequence
 
-import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .dropout import Dropout, DropoutMode, _check_mode, check_probability, dropout
+from .dropout import DropoutMode, _check_mode, check_probability, dropout
 
 __all__ = [
-    "load_digits_tensors",
-    "DropoutMLP",
     "train_classifier",
     "classification_metrics",
     "weight_scaling_probs",
@@ -39,60 +39,6 @@ __all__ = [
     "variance_estimate_rel_se",
     "linear_dropout_penalty",
 ]
-
-
-def load_digits_tensors(
-    test_fraction: float = 0.25, seed: int = 0, dtype: torch.dtype = torch.float32
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """sklearn's digits (1797 images of 8×8 pixels, 10 classes) as ``(X_train, y_train, X_test, y_test)``.
-
-    Pixels are scaled from ``[0, 16]`` to ``[0, 1]``; the split is stratified and fixed by ``seed``.
-    """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    data = load_digits()
-    X = data.data.astype(np.float64) / 16.0
-    y = data.target.astype(np.int64)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_fraction, random_state=seed, stratify=y)
-    return (
-        torch.as_tensor(X_tr, dtype=dtype),
-        torch.as_tensor(y_tr),
-        torch.as_tensor(X_te, dtype=dtype),
-        torch.as_tensor(y_te),
-    )
-
-
-class DropoutMLP(nn.Module):
-    """``Linear(n_in, n_hidden) → ReLU → Dropout(p) → Linear(n_hidden, n_out)`` (logits).
-
-    The dropout layer is :class:`seqdrop.dropout.Dropout` (``mode`` selects inverted or
-    weight scaling); its ``generator`` can be set for reproducible masks.
-    """
-
-    def __init__(
-        self,
-        n_in: int,
-        n_hidden: int,
-        n_out: int,
-        p: float = 0.5,
-        *,
-        mode: DropoutMode = "inverted",
-        generator: torch.Generator | None = None,
-    ) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(n_in, n_hidden)
-        self.drop = Dropout(p, mode=mode, generator=generator)
-        self.fc2 = nn.Linear(n_hidden, n_out)
-
-    def hidden(self, x: Tensor) -> Tensor:
-        """The hidden activations before dropout."""
-        return torch.relu(self.fc1(x))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.fc2(self.drop(self.hidden(x)))
 
 
 @contextlib.contextmanager

@@ -33,7 +33,15 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from .dropout import LockedDropout, embedding_dropout
+from .dropout import (
+    Dropout,
+    DropoutMode,
+    LockedDropout,
+    _check_generator,
+    _check_mode,
+    check_probability,
+    embedding_dropout,
+)
 
 __all__ = [
     "RNN_IMPLS",
@@ -324,7 +332,14 @@ class SequenceClassifier(nn.Module):
 class FeedForwardNet(nn.Module):
     """The source article's feed-forward baseline: 784-128-10 with dropout 0.5 after the hidden layer.
 
-    Input of any shape ``(B, ...)`` is flattened. Dropout as in Srivastava et al. 2014 (inverted).
+    ``[Dropout(input_dropout)] → (Linear → ReLU → Dropout(dropout)) per hidden size → Linear``
+    (logits). Input of any shape ``(B, ...)`` is flattened; ``lengths`` is ignored (it is there
+    so the net is a drop-in for :class:`SequenceClassifier`).
+
+    The dropout layers are :class:`seqdrop.dropout.Dropout` (Srivastava et al. 2014): ``mode``
+    selects ``"inverted"`` (default; ``1/(1-p)`` at training time) or ``"weight_scaling"``
+    (``(1-p)`` at test time); ``generator`` (shared by every dropout layer) makes the masks
+    reproducible. A rate of 0 adds no layer.
     """
 
     def __init__(
@@ -335,14 +350,22 @@ class FeedForwardNet(nn.Module):
         *,
         dropout: float = 0.5,
         input_dropout: float = 0.0,
+        mode: DropoutMode = "inverted",
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Dropout(input_dropout)] if input_dropout > 0 else []
+        dropout = check_probability("dropout", dropout)
+        input_dropout = check_probability("input_dropout", input_dropout)
+        _check_mode(mode)
+        _check_generator(generator)
+
+        def drop(p: float) -> list[nn.Module]:
+            return [Dropout(p, mode=mode, generator=generator)] if p > 0 else []
+
+        layers: list[nn.Module] = drop(input_dropout)
         prev = input_size
         for h in hidden_sizes:
-            layers += [nn.Linear(prev, h), nn.ReLU()]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+            layers += [nn.Linear(prev, h), nn.ReLU(), *drop(dropout)]
             prev = h
         layers.append(nn.Linear(prev, num_classes))
         self.net = nn.Sequential(*layers)

@@ -172,9 +172,13 @@ def pack(x: torch.Tensor, lengths: torch.Tensor, batch_first: bool = True) -> Pa
 def stratified_split(
     y: torch.Tensor, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Deterministic stratified train/valid/test indices (each class split in the given fractions)."""
-    if abs(sum(fractions) - 1.0) > 1e-9:
-        raise ValueError("fractions must sum to 1")
+    """Deterministic stratified train/valid/test indices (each class split in the given fractions).
+
+    ``fractions`` are three numbers in ``[0, 1]`` summing to 1; a zero fraction gives an empty
+    split. Per class, train and valid get ``round(fraction * class size)`` examples, test the rest.
+    """
+    if len(fractions) != 3 or any(not 0.0 <= f <= 1.0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-9:
+        raise ValueError(f"fractions must be three numbers in [0, 1] summing to 1, got {tuple(fractions)!r}")
     g = torch.Generator().manual_seed(seed)
     parts: list[list[torch.Tensor]] = [[], [], []]
     for c in torch.unique(y):

