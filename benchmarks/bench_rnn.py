@@ -146,6 +146,19 @@ def bench_shape(cell, B, H, T, device, repeats, variants, inner):
     return rows
 
 
+def _parse_variants(spec: str) -> list[str]:
+    """Split a comma list of variant names; names that contain ", " (e.g. "Gal recurrent, seq") are rejoined."""
+    out, cur = [], ""
+    for piece in spec.split(","):
+        cur = f"{cur},{piece}" if cur else piece
+        if cur.strip() in VARIANTS:
+            out.append(cur.strip())
+            cur = ""
+    if cur:
+        raise SystemExit(f"unknown variant(s) {cur!r}; known: {', '.join(VARIANTS)}")
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", default="cpu")
@@ -166,7 +179,7 @@ def main(argv=None) -> int:
         shapes = [(20, 200, 35), (20, 650, 35)]
     repeats = args.repeats or (3 if args.quick else 7)
     inner = 2 if args.quick else 3
-    variants = args.variants.split(",") if args.variants else list(VARIANTS)
+    variants = _parse_variants(args.variants) if args.variants else list(VARIANTS)
     cells = args.cells.split(",")
     dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} threads"
     print(f"# seqdrop.nn benchmark: torch {torch.__version__}, {dev_name}")

@@ -504,3 +504,52 @@ def test_cuda_graph_replay_equals_eager(cell, monkeypatch):
         got = run_and_grads(mod, x, None, [x])
         assert_close_lists(want, got, tol=1e-4)
     assert any(k[0].startswith({"LSTM": "lstm", "GRU": "gru"}.get(cell, "rnn")) for k in recurrence._graphs)
+
+
+# ----------------------------------------------------------------------------- CPU fast paths
+def test_lstm_torchscript_loop_equals_python_loop(monkeypatch):
+    """The TorchScript-compiled CPU step loops give the same outputs and gradients as the Python loops."""
+    from seqdrop.nn import recurrence
+
+    torch.manual_seed(12)
+    T, B, Hh = 5, 3, 4
+
+    def mk(*s):
+        return (torch.rand(*s) > 0.3).float() / 0.7
+
+    zm = (torch.rand(T, B, Hh) < 0.3).float()
+    cases = [
+        dict(),
+        dict(rec=mk(B, Hh)),
+        dict(rec=mk(4, B, Hh), upd=mk(T, B, Hh)),
+        dict(upd=mk(B, Hh), zh=zm, zc=(torch.rand(T, B, 1) < 0.5).float()),
+        dict(rec=mk(B, Hh), zh=0.3, zc=0.5),  # eval-mode zoneout (expectation)
+    ]
+    for kw in cases:
+        res = []
+        for script in (True, False):
+            monkeypatch.setattr(recurrence, "TORCHSCRIPT", script)
+            g = torch.Generator().manual_seed(0)
+            xp = torch.randn(T, B, 4 * Hh, generator=g, requires_grad=True)
+            w = (0.5 * torch.randn(4 * Hh, Hh, generator=g)).requires_grad_()
+            h0 = torch.randn(B, Hh, generator=g, requires_grad=True)
+            c0 = torch.randn(B, Hh, generator=g, requires_grad=True)
+            out, hT, cT = lstm_recurrence(xp, w, h0, c0, **kw)
+            loss = (out * torch.linspace(-1, 1, Hh)).sum() + (hT**2).sum() + (cT**3).sum()
+            res.append([out, hT, cT, *torch.autograd.grad(loss, (xp, w, h0, c0))])
+        assert_close_lists(res[0], res[1], tol=1e-6)
+
+
+def test_drop_weight_mask_is_rand_ge_p():
+    """drop_weight keeps the documented draw (``rand >= p``, scaled by 1/(1-p)) for float and double."""
+    from seqdrop.nn.weight_drop import drop_weight
+
+    for dtype, p in ((torch.float32, 0.5), (torch.float64, 0.3)):
+        w = torch.randn(8, 6, dtype=dtype, requires_grad=True)
+        got = drop_weight(w, p, generator=torch.Generator().manual_seed(5))
+        keep = torch.rand(w.shape, generator=torch.Generator().manual_seed(5)) >= p
+        ref = torch.where(keep, w * (1.0 / (1.0 - p)), torch.zeros((), dtype=dtype))
+        assert got.dtype == dtype
+        torch.testing.assert_close(got, ref, atol=0, rtol=0)
+        (gw,) = torch.autograd.grad(got.sum(), w)
+        torch.testing.assert_close(gw, keep.to(dtype) / (1.0 - p), atol=0, rtol=0)

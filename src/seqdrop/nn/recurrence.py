@@ -14,6 +14,13 @@ step to a handful of ATen calls:
   derivatives) is precomputed for all steps at once, so the backward loop is ~6 ops per
   step, and ``dW_hh`` (and ``db_hh``) is one GEMM over all ``T*B`` rows after the loop.
 
+CPU specifics (LSTM): the per-step GEMM uses a contiguous ``W_hh^T`` (an NN GEMM, 25-35 %
+faster than the transposed view) and runs in place (``addmm_``) on a copy of ``xp``; tanh and
+sigmoid only ever run on contiguous blocks (on strided slices ATen falls off its vectorised
+path); every per-step view is made with one ``unbind`` before the loop; and the forward and
+backward loops are TorchScript functions (compiled once per process in ~0.1 s, see
+:data:`TORCHSCRIPT`), which dispatch the small ops with less overhead than Python.
+
 Conventions shared by the three Functions (``G`` = number of gates: 4 LSTM, 3 GRU, 1 RNN):
 
 ``xp``        ``(T, B, G*H)`` input projection. LSTM/RNN: includes ``b_ih + b_hh``.
@@ -43,7 +50,9 @@ on the pre-activation, as the issue specifies); zoneout as above.
 """
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -203,90 +212,194 @@ def _maybe_graphed(name: str, fn, args):
 # --------------------------------------------------------------------------------------
 # LSTM
 # --------------------------------------------------------------------------------------
+#: Run the CPU step loops as TorchScript functions (compiled once per process, ~0.1 s). The
+#: loops are a few dozen tiny ATen calls per step; the TorchScript interpreter dispatches
+#: them with less overhead than Python (~20 % of the loop at B=20, H=200). Set to False
+#: for plain Python loops (same code, same results). CUDA tensors always use the Python
+#: loops (they are replayed as CUDA graphs there).
+TORCHSCRIPT = True
+
+_scripted: dict = {}
+
+
+def _compiled(fn):
+    """``torch.jit.script(fn)``, cached; ``fn`` itself if scripting is off or unavailable."""
+    if not TORCHSCRIPT:
+        return fn
+    got = _scripted.get(fn)
+    if got is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch.jit.script is deprecated (still supported)
+                got = torch.jit.script(fn)
+        except Exception:  # pragma: no cover - depends on the torch build
+            got = fn
+        _scripted[fn] = got
+    return got
+
+
+def _loop_fn(fn, like: Tensor):
+    return fn if like.is_cuda else _compiled(fn)
+
+
+def _as_tensor(z, like: Tensor) -> Optional[Tensor]:
+    """Zoneout selector as a tensor: None, a mask, or the eval-mode float as a 0-dim tensor."""
+    if z is None or isinstance(z, Tensor):
+        return z
+    return torch.tensor(float(z), dtype=like.dtype, device=like.device)
+
+
+def _steps(x) -> Optional[List[Tensor]]:
+    """Per-step views of a (T, ...) tensor via one ``unbind`` (the loops then do no indexing)."""
+    return None if x is None else x.unbind(0)
+
+
+def _mask_steps(m, T: int) -> Optional[List[Tensor]]:
+    """Per-step masks: a (T, B, .) mask unbound, a per-sequence (or 0-dim) one repeated."""
+    if m is None:
+        return None
+    return m.unbind(0) if m.dim() == 3 else [m] * T
+
+
+def _lstm_forward_loop(
+    A: List[Tensor], Ag: List[Tensor], I_: List[Tensor], F_: List[Tensor], O_: List[Tensor], GT: List[Tensor],
+    CN: List[Tensor], CS: List[Tensor], TC: List[Tensor], HN: List[Tensor], OUT: List[Tensor],
+    HM: Optional[List[Tensor]], A4: Optional[List[Tensor]], wt: Tensor, wg_t: Optional[Tensor], h: Tensor, c: Tensor,
+    rec: Optional[Tensor], D: Optional[List[Tensor]], ZH: Optional[List[Tensor]], ZC: Optional[List[Tensor]],
+) -> Tuple[Tensor, Tensor]:
+    # Per step: one in-place addmm into the copy of xp, then activations and the cell update,
+    # each on a contiguous (B, .) block: on CPU, tanh/sigmoid on a strided slice of the
+    # (B, 4H) gate row take the slow non-VML path (2-3x slower with 2 threads), so the g slot
+    # is first copied into its own buffer and sigmoid runs over the whole row (the sigmoid
+    # written into the g slot is never read).
+    for t in range(len(A)):
+        a = A[t]
+        if rec is None:
+            a.addmm_(h, wt)
+        elif A4 is not None and wg_t is not None and HM is not None:  # untied: a mask and a block per gate
+            A4[t].baddbmm_(torch.mul(h.unsqueeze(0), rec, out=HM[t]), wg_t)
+        elif HM is not None:
+            a.addmm_(torch.mul(h, rec, out=HM[t]), wt)
+        g = GT[t].copy_(Ag[t]).tanh_()
+        a.sigmoid_()
+        if D is not None:
+            g = g * D[t]
+        cn = torch.mul(F_[t], c, out=CN[t]).addcmul_(I_[t], g)
+        hn = torch.mul(O_[t], torch.tanh(cn, out=TC[t]), out=HN[t])
+        c = cn if ZC is None else torch.lerp(cn, c, ZC[t], out=CS[t])
+        h = hn if ZH is None else torch.lerp(hn, h, ZH[t], out=OUT[t])
+    return h, c
+
+
 def _lstm_forward(xp, w_hh, h0, c0, rec, upd, zh, zc):
     T, B, G4 = xp.shape
     H = G4 // 4
-    G = 4
-    wt = w_hh.t()
-    wg_t = w_hh.view(G, H, H).transpose(1, 2) if (rec is not None and rec.dim() == 3) else None
-    gates = xp.new_empty(T, B, G4)
+    untied = rec is not None and rec.dim() == 3
+    gates = xp.clone()  # addmm_ into it: ~25 % cheaper than addmm(xp[t], ..., out=)
+    gts = xp.new_empty(T, B, H)  # g = tanh(a_g)
     cns = xp.new_empty(T, B, H)  # pre-zoneout cell
     cs = xp.new_empty(T, B, H) if zc is not None else cns  # carried cell
+    tcs = xp.new_empty(T, B, H)  # tanh(c'), reused by the backward
     out = xp.new_empty(T, B, H)
+    hns = xp.new_empty(T, B, H) if zh is not None else out  # pre-zoneout h
     hms = _alloc_hms(xp, rec, H)
-    h, c = h0, c0
-    for t in range(T):
-        hm, a = _hh_forward(h, rec, wt, wg_t, G, xp[t], gates[t])
-        if hms is not None:
-            hms[t] = hm
-        a[:, 2 * H : 3 * H].tanh_()
-        a[:, : 2 * H].sigmoid_()
-        a[:, 3 * H :].sigmoid_()
-        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        d = _at(upd, t)
-        if d is not None:
-            g = g * d
-        cn = torch.mul(f, c, out=cns[t])
-        cn.addcmul_(i, g)
-        z = _at(zh, t)
-        hn = o * torch.tanh(cn) if z is not None else torch.mul(o, torch.tanh(cn), out=out[t])
-        zcell = _at(zc, t)
-        c = torch.lerp(cn, c, zcell, out=cs[t]) if zcell is not None else cn
-        h = torch.lerp(hn, h, z, out=out[t]) if z is not None else hn
-    return gates, cns, cs, out, hms if hms is not None else out, h.clone(), c.clone()
+    wt = w_hh.t().contiguous()  # NN GEMM per step: ~25-35 % faster on CPU than the transposed view
+    wg_t = w_hh.view(4, H, H).transpose(1, 2).contiguous() if untied else None
+    A4 = gates.view(T, B, 4, H).permute(0, 2, 1, 3).unbind(0) if untied else None  # (4, B, H) views
+    loop = _loop_fn(_lstm_forward_loop, xp)
+    h, c = loop(
+        gates.unbind(0), gates[..., 2 * H : 3 * H].unbind(0), gates[..., :H].unbind(0),
+        gates[..., H : 2 * H].unbind(0), gates[..., 3 * H :].unbind(0), gts.unbind(0),
+        cns.unbind(0), cs.unbind(0), tcs.unbind(0), hns.unbind(0), out.unbind(0),
+        _steps(hms), A4, wt, wg_t, h0, c0,
+        rec, _mask_steps(upd, T), _mask_steps(_as_tensor(zh, xp), T), _mask_steps(_as_tensor(zc, xp), T),
+    )
+    return gates, gts, cs, tcs, out, hms if hms is not None else out, h.clone(), c.clone()
 
 
-def _lstm_backward(dout, dhT, dcT, w_hh, h0, c0, gates, cns, cs, out, hms, rec, upd, zh, zc):
+def _lstm_backward_loop(
+    DA: List[Tensor], DA3: List[Tensor], DAo: List[Tensor], DA4: List[Tensor], K3: List[Tensor], Ko: List[Tensor],
+    KC: List[Tensor], F_: List[Tensor], w_hh: Tensor, wg: Optional[Tensor], dh: Tensor, dc: Tensor,
+    DO: Optional[List[Tensor]], rec: Optional[Tensor], ZH: Optional[List[Tensor]], ZC: Optional[List[Tensor]],
+    ZCC: Optional[List[Tensor]],
+) -> Tuple[Tensor, Tensor]:
+    # dh, dc: gradients w.r.t. the carried h_t, c_t. K3 / Ko: the gate derivatives (zoneout's
+    # 1 - z_h folded into Ko), KC = o (1 - tanh(c')^2) (1 - z_h). DO[t] = dL/dout[t].
+    for t in range(len(DA) - 1, -1, -1):
+        if ZC is not None and ZCC is not None:
+            dcn = torch.addcmul(dc * ZCC[t], dh, KC[t])
+        else:
+            dcn = torch.addcmul(dc, dh, KC[t])
+        torch.mul(dcn.unsqueeze(1), K3[t], out=DA3[t])
+        torch.mul(dh, Ko[t], out=DAo[t])
+        dc_new = dcn * F_[t]
+        if ZC is not None:
+            dc_new.addcmul_(dc, ZC[t])
+        dc = dc_new
+        base: Optional[Tensor] = None
+        if DO is not None and t > 0:
+            base = DO[t - 1]
+        if ZH is not None:  # direct path of h_t = z h_{t-1} + (1 - z) h'
+            base = dh * ZH[t] if base is None else torch.addcmul(base, dh, ZH[t])
+        if rec is None:
+            dh = DA[t].mm(w_hh) if base is None else torch.addmm(base, DA[t], w_hh)
+        elif wg is not None:  # untied
+            dh = torch.bmm(DA4[t], wg).mul_(rec).sum(0)
+            if base is not None:
+                dh.add_(base)
+        else:
+            m = DA[t].mm(w_hh)
+            dh = m.mul_(rec) if base is None else torch.addcmul(base, m, rec)
+    return dh, dc
+
+
+def _lstm_backward(dout, dhT, dcT, w_hh, h0, c0, gates, gts, cs, tcs, out, hms, rec, upd, zh, zc):
+    # Everything that does not depend on the incoming gradient is computed for all steps at
+    # once (K, Kc); the loop is then ~6 small ops + one GEMM per step.
     T, B, G4 = gates.shape
     H = G4 // 4
-    G = 4
     untied = rec is not None and rec.dim() == 3
-    wg = w_hh.view(G, H, H) if untied else None
     if rec is None:
         hms = _prev(h0, out)
     c_prev = _prev(c0, cs)
-    tc = torch.tanh(cns)
     gv = gates.view(T, B, 4, H)
-    i, f, g, o = gv.unbind(2)
+    i, f, _, o = gv.unbind(2)  # the g slot holds sigmoid(a_g), unused; g = tanh(a_g) is gts
+    g = gts
     gd = g * upd if upd is not None else g
+    S = torch.addcmul(gv, gv, gv, value=-1)  # s (1 - s) for the sigmoid gates
     K = torch.empty_like(gv)
-    torch.mul(gd, i * (1 - i), out=K[:, :, 0])
-    torch.mul(c_prev, f * (1 - f), out=K[:, :, 1])
-    kg = i * (1 - g * g)
+    torch.mul(gd, S[:, :, 0], out=K[:, :, 0])
+    torch.mul(c_prev, S[:, :, 1], out=K[:, :, 1])
+    kg = torch.addcmul(i, i, g * g, value=-1)  # i (1 - g^2)
     torch.mul(kg, upd, out=K[:, :, 2]) if upd is not None else K[:, :, 2].copy_(kg)
-    torch.mul(tc, o * (1 - o), out=K[:, :, 3])
-    Kc = o * (1 - tc * tc)
-    zhc, zcc = _one_minus(zh), _one_minus(zc)
+    torch.mul(tcs, S[:, :, 3], out=K[:, :, 3])
+    Kc = torch.addcmul(o, o, tcs * tcs, value=-1)  # o (1 - tanh(c')^2)
+    if zh is not None:  # dL/dh' = (1 - z_h) dL/dh
+        zhc = 1.0 - zh
+        K[:, :, 3].mul_(zhc)
+        Kc.mul_(zhc)
     dA = torch.empty_like(gates)
     dAv = dA.view(T, B, 4, H)
     dh = _init_dh(dhT, dout, h0)
     dc = dcT if dcT is not None else c0.new_zeros(B, H)
-    for t in range(T - 1, -1, -1):
-        if zh is not None:
-            dhn = dh * _at(zhc, t)
-            direct_h = dh * _at(zh, t)
-        else:
-            dhn = dh
-        dcn = torch.addcmul(dc * _at(zcc, t) if zc is not None else dc, dhn, Kc[t])
-        torch.mul(dcn.unsqueeze(1), K[t, :, :3], out=dAv[t, :, :3])
-        torch.mul(dhn, K[t, :, 3], out=dAv[t, :, 3])
-        dc_new = dcn * f[t]
-        if zc is not None:
-            dc_new.addcmul_(dc, _at(zc, t)) if isinstance(zc, Tensor) else dc_new.add_(dc, alpha=zc)
-        dc = dc_new
-        dh_new = _hh_backward(dA[t], rec, w_hh, wg, G, _dout_at(dout, t))
-        if zh is not None:
-            dh_new.add_(direct_h)
-        dh = dh_new
-    dW = _hh_weight_grad(dA, hms, untied, G)
+    zh_t, zc_t = _as_tensor(zh, gates), _as_tensor(zc, gates)
+    loop = _loop_fn(_lstm_backward_loop, gates)
+    dh, dc = loop(
+        dA.unbind(0), dAv[:, :, :3].unbind(0), dAv[:, :, 3].unbind(0),
+        dAv.transpose(1, 2).unbind(0) if untied else [],
+        K[:, :, :3].unbind(0), K[:, :, 3].unbind(0), Kc.unbind(0), f.unbind(0),
+        w_hh, w_hh.view(4, H, H) if untied else None, dh, dc, _steps(dout), rec,
+        _mask_steps(zh_t, T), _mask_steps(zc_t, T), _mask_steps(1.0 - zc_t if zc_t is not None else None, T),
+    )
+    dW = _hh_weight_grad(dA, hms, untied, 4)
     return dA, dW, dh, dc
 
 
 class _LSTMRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xp, w_hh, h0, c0, rec, upd, zh, zc):
-        gates, cns, cs, out, hms, hT, cT = _maybe_graphed("lstm_f", _lstm_forward, (xp, w_hh, h0, c0, rec, upd, zh, zc))
-        ctx.save_for_backward(w_hh, h0, c0, gates, cns, cs, out, hms)
+        gates, gts, cs, tcs, out, hms, hT, cT = _maybe_graphed("lstm_f", _lstm_forward, (xp, w_hh, h0, c0, rec, upd, zh, zc))
+        ctx.save_for_backward(w_hh, h0, c0, gates, gts, cs, tcs, out, hms)
         ctx.masks = (rec, upd, zh, zc)
         return out, hT, cT
 
@@ -310,8 +423,8 @@ def _gru_forward(xp, w_hh, b_hh, h0, rec, upd, zh):
     T, B, G3 = xp.shape
     H = G3 // 3
     G = 3
-    wt = w_hh.t()
-    wg_t = w_hh.view(G, H, H).transpose(1, 2) if (rec is not None and rec.dim() == 3) else None
+    wt = w_hh.t().contiguous()  # NN GEMM per step: ~25-35 % faster on CPU than the transposed view
+    wg_t = w_hh.view(G, H, H).transpose(1, 2).contiguous() if (rec is not None and rec.dim() == 3) else None
     rz = xp.new_empty(T, B, 2 * H)
     ns = xp.new_empty(T, B, H)
     ahn = xp.new_empty(T, B, H)
@@ -407,7 +520,7 @@ def gru_recurrence(xp, w_hh, b_hh, h0, rec=None, upd=None, zh=None):
 # --------------------------------------------------------------------------------------
 def _rnn_forward(xp, w_hh, h0, rec, upd, zh, relu):
     T, B, H = xp.shape
-    wt = w_hh.t()
+    wt = w_hh.t().contiguous()  # NN GEMM per step: ~25-35 % faster on CPU than the transposed view
     hns = xp.new_empty(T, B, H)
     out = xp.new_empty(T, B, H) if zh is not None else hns
     hms = _alloc_hms(xp, rec, H)

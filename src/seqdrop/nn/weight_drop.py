@@ -38,13 +38,19 @@ def drop_weight(w_hh: Tensor, p: float, *, generator: torch.Generator | None = N
     Same distribution as :func:`seqdrop.dropout.drop_connect` (keep ~ Bernoulli(1-p), scale
     ``1/(1-p)``), but the mask is drawn as ``rand >= p``: on CPU ``bernoulli_`` over a
     ``4H x H`` matrix costs ~2.5x more (24 vs 9 ms at H=650), which showed up as a 20 %
-    slowdown of the recurrent stack.
+    slowdown of the recurrent stack. The uniform draw is turned into the scaled mask in place
+    (``ge_`` then ``mul_``) and applied with one ``mul``: on CPU ``torch.where(keep, w * s, 0)``
+    and its backward cost ~3 ms each at H=650, the in-place mask and ``w * m`` ~1 ms in all.
     """
     if p == 0.0:
         return drop_connect(w_hh, p, True, generator=generator)
     draw_device = generator.device if generator is not None else w_hh.device
-    keep = torch.rand(w_hh.shape, generator=generator, device=draw_device) >= p
-    return torch.where(keep.to(w_hh.device), w_hh * (1.0 / (1.0 - p)), w_hh.new_zeros(()))
+    r = torch.rand(w_hh.shape, generator=generator, device=draw_device)
+    if r.dtype == w_hh.dtype and r.device == w_hh.device:
+        mask = r.ge_(p)  # in place: 1.0 where kept, 0.0 where dropped
+    else:
+        mask = (r >= p).to(device=w_hh.device, dtype=w_hh.dtype)
+    return w_hh * mask.mul_(1.0 / (1.0 - p))
 
 
 def recurrent_column_mask(
