@@ -89,3 +89,12 @@ def test_cli_reports_unknown_parameter(capsys):
 def test_cli_resume_needs_out(capsys):
     assert main(["run", "--resume"]) == 2
     assert "--resume needs --out" in capsys.readouterr().err
+
+
+def test_summary_wraps_long_results_without_losing_any():
+    from seqdrop.runner import NotebookResult
+
+    records = {f"metric_{i}": 0.5 * i for i in range(15)}
+    table = format_summary([NotebookResult("00_x", "ok", 1.0, records=records)], width=80)
+    assert all(f"metric_{i}=" in table for i in range(15))
+    assert max(len(line) for line in table.splitlines()) <= 80

@@ -316,18 +316,22 @@ def _short(value: Any) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def format_summary(results: Sequence[NotebookResult], *, max_width: int = 100) -> str:
-    """A plain-text table: notebook, status, seconds, key results (or the error)."""
+def format_summary(results: Sequence[NotebookResult], *, width: int = 100) -> str:
+    """A plain-text table: notebook, status, seconds, key results (or the error), wrapped to ``width``."""
+    import textwrap
+
     rows = [("notebook", "status", "seconds", "key results")]
     for r in results:
         detail = r.error if r.status != "ok" else ", ".join(f"{k}={_short(v)}" for k, v in r.records.items())
-        if len(detail) > max_width:
-            detail = detail[: max_width - 3] + "..."
         rows.append((r.notebook, r.status, f"{r.seconds:.1f}", detail))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    indent = sum(widths) + 6
     lines = []
     for i, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[j]) if j < 3 else cell for j, cell in enumerate(row)).rstrip())
+        head = "  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row[:3]))
+        chunks = textwrap.wrap(row[3], max(30, width - indent), break_on_hyphens=False) or [""]
+        lines.append(f"{head}  {chunks[0]}".rstrip())
+        lines.extend(" " * indent + chunk for chunk in chunks[1:])
         if i == 0:
             lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 11)
     return "\n".join(lines)
