@@ -139,3 +139,12 @@ def test_feedforward_net_weight_scaling_equals_inverted_after_rescaling():
         ws.net[-1].weight /= 1 - p
     torch.testing.assert_close(ws.eval()(x), inv.eval()(x))
     torch.testing.assert_close(ws.train()(x), inv.train()(x))  # same masks from the same seed
+
+
+def test_layer_options_pick_only_layer_arguments():
+    from seqdrop.models import LAYER_OPTIONS, layer_options
+
+    args = {name: 0.0 for name in LAYER_OPTIONS} | {"input_dropout": 0.4, "self": object()}
+    got = layer_options(args, {"update_dropout_per_step": True})
+    assert set(got) == set(LAYER_OPTIONS) | {"update_dropout_per_step"}
+    assert "input_dropout" not in got and got["update_dropout_per_step"] is True

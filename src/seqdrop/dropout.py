@@ -18,8 +18,6 @@ Conventions
 """
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from typing import Literal
 
@@ -27,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .params import ParameterError
+from .params import check_probability
 
 __all__ = [
     "check_probability",
@@ -49,22 +47,6 @@ _MODES = ("inverted", "weight_scaling")
 # --------------------------------------------------------------------------------------
 # validation and masks
 # --------------------------------------------------------------------------------------
-def check_probability(name: str, p: float) -> float:
-    """Return ``p`` as a float if it is a real number in ``[0, 1)``.
-
-    Raises ``ParameterError`` (a ``ValueError``) with the message
-    ``"<name> must be in [0, 1), got <p>"`` for values outside the range, NaN, booleans and
-    non-numbers. ``p = 1`` is rejected: it would drop every unit (and inverted scaling would
-    divide by zero).
-    """
-    if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise ParameterError(f"{name} must be in [0, 1), got {p!r}")
-    value = float(p)
-    if math.isnan(value) or not 0.0 <= value < 1.0:
-        raise ParameterError(f"{name} must be in [0, 1), got {p!r}")
-    return value
-
-
 def _check_generator(generator: torch.Generator | None) -> None:
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")

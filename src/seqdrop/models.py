@@ -27,7 +27,7 @@ Dropout sites of :class:`RNNLanguageModel` (names as in Zaremba et al. 2014, Gal
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import torch
@@ -75,6 +75,24 @@ SEQDROP_OPTIONS: dict[str, Any] = {
     "generator": None,
 }
 _ACTIVE_KEYS = ("input_dropout", "layer_dropout", "output_dropout", "recurrent_dropout", "update_dropout", "weight_dropout", "zoneout", "zoneout_cell")
+
+
+#: options the models hand to every recurrent layer (they apply input/between/output dropout themselves)
+LAYER_OPTIONS = (
+    "recurrent_dropout",
+    "recurrent_dropout_mode",
+    "untied_masks",
+    "update_dropout",
+    "weight_dropout",
+    "zoneout",
+    "zoneout_cell",
+    "generator",
+)
+
+
+def layer_options(arguments: Mapping[str, Any], rnn_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The :data:`LAYER_OPTIONS` among a model constructor's ``arguments``, plus ``rnn_kwargs``."""
+    return {name: arguments[name] for name in LAYER_OPTIONS} | dict(rnn_kwargs or {})
 
 
 def uses_seqdrop(options: dict[str, Any], rnn_impl: str = "auto") -> bool:
@@ -191,17 +209,7 @@ class RNNLanguageModel(nn.Module):
         self.embedding_dropout_p = embedding_dropout
         self.locked, self.tie_weights = locked, tie_weights
         self.generator = generator
-        options = dict(
-            recurrent_dropout=recurrent_dropout,
-            recurrent_dropout_mode=recurrent_dropout_mode,
-            untied_masks=untied_masks,
-            update_dropout=update_dropout,
-            weight_dropout=weight_dropout,
-            zoneout=zoneout,
-            zoneout_cell=zoneout_cell,
-            generator=generator,
-            **(rnn_kwargs or {}),
-        )
+        options = layer_options(locals(), rnn_kwargs)
         self.rnn_impl_used = "seqdrop" if uses_seqdrop(options, rnn_impl) else "torch"
 
         self.encoder = nn.Embedding(vocab_size, embedding_size)
@@ -298,17 +306,7 @@ class SequenceClassifier(nn.Module):
         if pooling not in ("last", "mean"):
             raise ValueError(f"pooling must be 'last' or 'mean', got {pooling!r}")
         self.pooling = pooling
-        options = dict(
-            recurrent_dropout=recurrent_dropout,
-            recurrent_dropout_mode=recurrent_dropout_mode,
-            untied_masks=untied_masks,
-            update_dropout=update_dropout,
-            weight_dropout=weight_dropout,
-            zoneout=zoneout,
-            zoneout_cell=zoneout_cell,
-            generator=generator,
-            **(rnn_kwargs or {}),
-        )
+        options = layer_options(locals(), rnn_kwargs)
         self.rnn_impl_used = "seqdrop" if uses_seqdrop(options, rnn_impl) else "torch"
         self.drop_in = _site_dropout(input_dropout, locked, True, generator)
         self.rnn = make_rnn(cell, input_size, hidden_size, num_layers, dropout=dropout, batch_first=True, rnn_impl=rnn_impl, **options)

@@ -6,6 +6,7 @@ fails at once with ``ParameterError: parameter 'p' = 1.5 is outside [0, 1)``.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,7 +34,7 @@ def check_float(
 ) -> float:
     """Return ``value`` as a float, or raise ``ParameterError`` naming ``name`` and the range."""
     rng = _interval(low, high, low_closed, high_closed)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ParameterError(f"parameter {name!r} = {value!r} must be a number in {rng}")
     x = float(value)
     bad = math.isnan(x)
@@ -45,7 +46,8 @@ def check_float(
 
 
 def check_probability(name: str, value: Any) -> float:
-    """A dropout-style probability: ``[0, 1)`` (p = 1 would drop everything)."""
+    """A dropout-style probability in ``[0, 1)``: p = 1 would drop every unit (and inverted
+    scaling would divide by zero). Used for notebook parameters and library arguments alike."""
     return check_float(name, value, 0.0, 1.0, high_closed=False)
 
 
