@@ -10,10 +10,12 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
+from .errors import SeqdropError
+
 __all__ = ["ParameterError", "check_float", "check_int", "check_probability", "check_choice", "check_bool"]
 
 
-class ParameterError(ValueError):
+class ParameterError(SeqdropError, ValueError):
     """A notebook or CLI parameter has a value outside its allowed range or set."""
 
 

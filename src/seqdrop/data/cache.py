@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from ..errors import SeqdropError
 from ..paths import cache_dir
 
 __all__ = ["DataError", "cached", "file_digest", "atomic_torch_save", "cache_path"]
@@ -25,7 +26,7 @@ __all__ = ["DataError", "cached", "file_digest", "atomic_torch_save", "cache_pat
 CACHE_VERSION = 1
 
 
-class DataError(RuntimeError):
+class DataError(SeqdropError, RuntimeError):
     """A data source is missing or corrupt; the message says how to fix it."""
 
 
