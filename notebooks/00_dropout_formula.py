@@ -10,7 +10,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (seqdrop)
 #     language: python
 #     name: python3
 # ---
@@ -399,7 +399,12 @@ plt.show()
 #
 # * **Dropout ≈ adaptive L2.** For a linear model with squared loss, averaging over inverted
 #   dropout masks on the inputs gives *exactly*
-#   $$\mathbb E_r \big\|y - (X\odot R)\beta/(1-p)\big\|^2 = \|y - X\beta\|^2 + \frac{p}{1-p}\sum_j \beta_j^2 \sum_i X_{ij}^2 ,$$
+#
+#   $$
+#   \mathbb E_r \big\|y - (X\odot R)\beta/(1-p)\big\|^2
+#   = \|y - X\beta\|^2 + \frac{p}{1-p}\sum_j \beta_j^2 \sum_i X_{ij}^2 ,
+#   $$
+#
 #   which is ridge regression with a per-feature strength proportional to the feature's energy
 #   (Srivastava et al. 2014, §9.1). For generalised linear models Wager et al. 2013 show that
 #   the quadratic approximation of the dropout penalty is an L2 penalty weighted by the
