@@ -223,7 +223,7 @@ for i, pg in enumerate(p_grid):
         sweep.append({"p": pg, "mode": mode, "variance / x²": float((v / x**2).mean())})
 sweep = pd.DataFrame(sweep)
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = plt.subplots(2, 1, figsize=(7, 7))
 sns.scatterplot(data=moments, x="x2", y="empirical var", hue="mode", s=18, ax=axes[0])
 xx = np.linspace(0, float((x**2).max()), 50)
 axes[0].plot(xx, p / (1 - p) * xx, "k--", lw=1, label=r"$\frac{p}{1-p}x^2$")
@@ -361,7 +361,7 @@ assert mc_final["agreement"] > 0.95
 curve
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+fig, axes = plt.subplots(3, 1, figsize=(7, 9), sharex=True)
 for ax, col, label, ref in (
     (axes[0], "accuracy", "test accuracy", ws["accuracy"]),
     (axes[1], "nll", "test NLL", ws["nll"]),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 PROFILES = ("smoke", "course", "paper")
 _TITLE = re.compile(r"^#\s+(?:(\d+)\s*[·.:\-–—]\s*)?(.+?)\s*$", re.M)
-_FIELD = r"^\W*{name}\W*(?:and run time)?\s*[:：]?\**\s*(.+)$"
+_FIELD = r"^(?!#)[^\w\n]*{name}[^\w\n]*(?:and run time)?[ \t]*[:：]?\**[ \t]*(\S.*)$"
 _PROFILE_TIME = re.compile(r"\b(smoke|course|paper)\b\s*[:=≈~]?\s*([^,;·|\n]+)", re.I)
 
 
@@ -83,7 +83,7 @@ def course_map_markdown(notebooks: Path) -> str:
         return "No notebook was found in `notebooks/`."
     measured = any(ch.measured_s is not None for ch in chapters)
     head = ["#", "chapter", "prerequisites"] + [f"{p} run time" for p in PROFILES]
-    head += ["measured in this build"] if measured else []
+    head += ["smoke run, measured"] if measured else []
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for ch in chapters:
         link = f"{{doc}}`{ch.title.replace('`', '')} </notebooks/{ch.stem}>`"

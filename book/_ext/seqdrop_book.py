@@ -5,6 +5,7 @@
 * Launch links on every notebook page: "JupyterLab" (a local ``make lab`` server,
   ``seqdrop_lab_url``) and Binder, when the book is built from a clone whose ``origin`` is
   on GitHub/GitLab (the repository is Binder-ready: ``environment.yml`` + ``postBuild``).
+* ``static/seqdrop.css``: long code lines wrap instead of being clipped.
 * Inline ``<script>`` bodies registered after the builder started (sphinx-thebe's
   ``const THEBE_JS_URL = …``, sphinx-togglebutton's selector) are emitted twice by Sphinx 7.4:
   ``Sphinx.add_js_file(None, body=…)`` gives the builder ``filename=None`` and
@@ -77,9 +78,11 @@ def origin_url(srcdir: str) -> str:
     return url if url.startswith(hosts) else ""
 
 
-def set_repository(app: Sphinx, config: Any) -> None:
-    """Point the theme's repository (Binder button) at the clone's origin, if any."""
+def set_theme_options(app: Sphinx, config: Any) -> None:
+    """Light mode by default; the repository (Binder button) is the clone's origin, if any."""
     options = config.html_theme_options
+    # pydata-sphinx-theme logs "Got invalid theme mode" on a first visit without a mode.
+    config.html_context.setdefault("default_mode", "light")
     url = options.get("repository_url") or origin_url(app.srcdir)
     if url:  # the theme's launch buttons fail without a repository
         options["repository_url"] = url
@@ -90,7 +93,9 @@ def add_lab_link(app: Sphinx, pagename: str, templatename: str, context: dict, d
     """Add "JupyterLab" (local server) to the launch menu of every notebook page."""
     if not pagename.startswith("notebooks/") or "header_buttons" not in context:
         return
-    url = f"{app.config.seqdrop_lab_url.rstrip('/')}/lab/tree/{pagename}.ipynb"
+    # `make lab` serves notebooks/ as the Lab root
+    notebook = pagename.removeprefix("notebooks/")
+    url = f"{app.config.seqdrop_lab_url.rstrip('/')}/lab/tree/{notebook}.ipynb"
     link = {
         "type": "link",
         "text": "JupyterLab",
@@ -109,11 +114,17 @@ def add_lab_link(app: Sphinx, pagename: str, templatename: str, context: dict, d
         group["buttons"].insert(0, link)
 
 
+def add_static(app: Sphinx) -> None:
+    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("builder-inited", add_static)
+    app.add_css_file("seqdrop.css")
     app.add_config_value("seqdrop_lab_url", "http://localhost:8888", "html")
     app.add_config_value("seqdrop_binderhub_url", "https://mybinder.org", "html")
     app.add_directive("course-map", CourseMap)
-    app.connect("config-inited", set_repository)
+    app.connect("config-inited", set_theme_options)
     app.connect("html-page-context", add_lab_link, priority=600)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
