@@ -12,13 +12,6 @@ Examples::
     python benchmarks/bench_rnn.py                      # CPU, 2 threads, both CPU shapes
     python benchmarks/bench_rnn.py --device cuda --quick
     python benchmarks/bench_rnn.py --cells LSTM --shapes 20x200x35 --repeats 5
-    python benchmarks/bench_rnn.py --torchscript --threads 1   # TorchScript vs Python step loop
-
-``--torchscript`` times the step loop (recurrent stack only, forward + backward) of the
-step-loop variants with the TorchScript-compiled loops and with the plain Python loops
-(:func:`seqdrop.nn.accelerators`), interleaved in one process; it reports the medians of
-the per-round ratios of wall time and of process CPU time (the latter is robust to other
-processes on a shared machine).
 """
 from __future__ import annotations
 
@@ -153,43 +146,6 @@ def bench_shape(cell, B, H, T, device, repeats, variants, inner):
     return rows
 
 
-def cpu_and_wall(fn, device) -> tuple[float, float]:
-    sync(device)
-    c0, t0 = time.process_time(), time.perf_counter()
-    fn()
-    sync(device)
-    return time.process_time() - c0, time.perf_counter() - t0
-
-
-def bench_torchscript(cell, B, H, T, device, repeats, variants, inner):
-    """Rows (variant, python ms, script ms, wall ratio, cpu ratio): ratio = python / script time."""
-    torch.manual_seed(0)
-    inp = torch.randn(T, B, H, device=device, requires_grad=True)
-    gout = torch.randn(T, B, H, device=device)
-    rows = []
-    for name in variants:
-        kw, _, fusable = VARIANTS[name]
-        if fusable:
-            continue
-        step = make_rec_step(make_rnn(cell, H, kw, device).train(), inp, gout)
-        times: dict[bool, list] = {True: [], False: []}
-        wall, cpu = [], []
-        for r in range(repeats + 1):  # round 0 warms up (compilation, allocator)
-            got = {}
-            for script in ((True, False) if r % 2 == 0 else (False, True)):
-                with snn.accelerators(torchscript=script):
-                    got[script] = min((cpu_and_wall(step, device) for _ in range(inner)), key=lambda v: v[1])
-            if r == 0:
-                continue
-            for script in (True, False):
-                times[script].append(got[script][1])
-            wall.append(got[False][1] / got[True][1])
-            cpu.append(got[False][0] / got[True][0])
-        med = statistics.median
-        rows.append((name, med(times[False]) * 1e3, med(times[True]) * 1e3, med(wall), med(cpu)))
-    return rows
-
-
 def _parse_variants(spec: str) -> list[str]:
     """Split a comma list of variant names; names that contain ", " (e.g. "Gal recurrent, seq") are rejoined."""
     out, cur = [], ""
@@ -212,7 +168,6 @@ def main(argv=None) -> int:
     ap.add_argument("--variants", default=None, help="comma list of variant names (default: all)")
     ap.add_argument("--repeats", type=int, default=None, help="interleaved rounds (median reported)")
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
-    ap.add_argument("--torchscript", action="store_true", help="TorchScript vs Python step loops instead")
     args = ap.parse_args(argv)
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
@@ -229,8 +184,6 @@ def main(argv=None) -> int:
     dev_name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} threads"
     print(f"# seqdrop.nn benchmark: torch {torch.__version__}, {dev_name}")
     print(f"# command: python benchmarks/bench_rnn.py {' '.join(sys.argv[1:] if argv is None else argv)}")
-    if args.torchscript:
-        return _print_torchscript(cells, shapes, device, repeats, variants, inner)
     print(f"# median of {repeats} interleaved rounds (each: best of {inner}); ratio = speed / fused torch (1.0 = same)\n")
     print("| cell | B×H×T | variant | path | step ms | tokens/s | step ratio | recurrent-only ratio |")
     print("|---|---|---|---|---:|---:|---:|---:|")
@@ -243,19 +196,6 @@ def main(argv=None) -> int:
                 print(f"| {cell} | {B}×{H}×{T} | {name} | {path} | {ms:.1f} | {tok:,.0f} | {ratio:.2f} | {rratio:.2f} |")
             sys.stdout.flush()
             print(f"<!-- {cell} {B}x{H}x{T}: {time.perf_counter() - t0:.0f}s -->", file=sys.stderr)
-    return 0
-
-
-def _print_torchscript(cells, shapes, device, repeats, variants, inner) -> int:
-    print(f"# median of {repeats} interleaved rounds (each: best of {inner}); recurrent stack, forward + backward;")
-    print("# speed-up = Python-loop time / TorchScript-loop time (wall and process CPU time)\n")
-    print("| cell | B×H×T | variant | Python ms | TorchScript ms | speed-up (wall) | speed-up (CPU) |")
-    print("|---|---|---|---:|---:|---:|---:|")
-    for cell in cells:
-        for B, H, T in shapes:
-            for name, py, ts, wall, cpu in bench_torchscript(cell, B, H, T, device, repeats, variants, inner):
-                print(f"| {cell} | {B}×{H}×{T} | {name} | {py:.1f} | {ts:.1f} | {wall:.2f} | {cpu:.2f} |")
-            sys.stdout.flush()
     return 0
 
 
