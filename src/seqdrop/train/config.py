@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 from torch import nn
 
+from ..errors import SeqdropError
 from ..params import ParameterError, check_choice, check_float, check_int
 
 __all__ = ["TrainConfig", "TrainResult", "NonFiniteLossError"]
@@ -26,7 +27,7 @@ SCHEDULES = ("constant", "step", "plateau")
 TASKS = ("auto", "lm", "classification", "regression")
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(SeqdropError, FloatingPointError):
     """The training loss became NaN or infinite; the message names the epoch and step."""
 
 
