@@ -213,3 +213,12 @@ def test_cli_max_steps_zero_is_refused(tmp_path, capsys):
     assert _cli(["--out", str(tmp_path / "r"), "--max-steps", "0"]) == 2
     err = capsys.readouterr().err
     assert "max_steps" in err and not (tmp_path / "r").exists()
+
+
+def test_a_dropout_of_one_is_refused_whatever_else_is_set():
+    from seqdrop.nn import RecurrentDropout
+
+    for extra in ({}, {"recurrent_dropout": 0.2}):
+        for site in ("model_output_dropout", "dropout"):
+            with pytest.raises(ParameterError, match=rf"'{site}' = 1.0"):
+                RNNLanguageModel(10, 4, 4, 2, dropouts=RecurrentDropout(**{site: 1.0, **extra}))

@@ -26,6 +26,7 @@ from .data import load_dataset
 from .errors import SeqdropError
 from .io import RunFolderError, RunLock, atomic_write_json, claim_run_dir, new_run_dir
 from .models import RNNLanguageModel
+from .nn import RecurrentDropout
 from .params import ParameterError
 from .paths import runs_dir
 from .train import TrainConfig, TrainResult, fit
@@ -70,7 +71,9 @@ _AWD_SRC = "Merity, Keskar & Socher 2017, 'Regularizing and Optimizing LSTM Lang
 def _zaremba(*, units: int, dropout: float, init_range: float, epochs: int, decay_start: int,
              lr_decay: float, clip: float, bptt: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """Zaremba et al. 2014: 2-layer LSTM, dropout on the non-recurrent connections, SGD lr 1."""
-    model = dict(embedding_size=units, hidden_size=units, num_layers=2, cell="lstm", dropout=dropout,
+    dropouts = RecurrentDropout(model_input_dropout=dropout, model_layer_dropout=dropout,
+                                model_output_dropout=dropout)
+    model = dict(embedding_size=units, hidden_size=units, num_layers=2, cell="lstm", dropouts=dropouts,
                  init_range=init_range)
     train = dict(
         epochs=epochs, batch_size=20, eval_batch_size=10, bptt=bptt, optimizer="sgd", lr=1.0,
@@ -82,11 +85,12 @@ def _zaremba(*, units: int, dropout: float, init_range: float, epochs: int, deca
 def _gal(*, units: int, embedding: float, inputs: float, recurrent: float, outputs: float, init_range: float,
          epochs: int, decay_start: int, lr_decay: float, clip: float) -> tuple[dict[str, Any], dict[str, Any]]:
     """Gal & Ghahramani 2016: variational (locked) masks on inputs, outputs and recurrent state."""
-    model = dict(
-        embedding_size=units, hidden_size=units, num_layers=2, cell="lstm", locked=True,
-        embedding_dropout=embedding, input_dropout=inputs, layer_dropout=inputs, output_dropout=outputs,
-        recurrent_dropout=recurrent, init_range=init_range,
+    dropouts = RecurrentDropout(
+        locked=True, embedding_dropout=embedding, model_input_dropout=inputs, model_layer_dropout=inputs,
+        model_output_dropout=outputs, recurrent_dropout=recurrent,
     )
+    model = dict(embedding_size=units, hidden_size=units, num_layers=2, cell="lstm", dropouts=dropouts,
+                 init_range=init_range)
     train = dict(
         epochs=epochs, batch_size=20, eval_batch_size=10, bptt=35, optimizer="sgd", lr=1.0,
         lr_schedule="step", decay_start=decay_start, lr_decay=lr_decay, clip=clip, weight_decay=1e-7,
@@ -98,8 +102,11 @@ def _gal(*, units: int, embedding: float, inputs: float, recurrent: float, outpu
 def _awd() -> tuple[dict[str, Any], dict[str, Any]]:
     """Merity et al. 2017: AWD-LSTM with DropConnect on W_hh and NT-ASGD."""
     model = dict(
-        embedding_size=400, hidden_size=1150, num_layers=3, cell="lstm", locked=True, tie_weights=True,
-        embedding_dropout=0.1, input_dropout=0.4, layer_dropout=0.3, output_dropout=0.4, weight_dropout=0.5,
+        embedding_size=400, hidden_size=1150, num_layers=3, cell="lstm", tie_weights=True,
+        dropouts=RecurrentDropout(
+            locked=True, embedding_dropout=0.1, model_input_dropout=0.4, model_layer_dropout=0.3,
+            model_output_dropout=0.4, weight_dropout=0.5,
+        ),
     )
     train = dict(
         epochs=500, batch_size=40, eval_batch_size=10, bptt=70, variable_bptt=True, optimizer="ntasgd", lr=30.0,
@@ -137,7 +144,8 @@ def _base_presets() -> list[Preset]:
         _GAL_SRC + " (Variational (tied weights), medium)", m, t, published_val=81.8, published_test=79.7,
         notes="Medium dropout rates are not given in the sources we checked; x=h=0.2, i=o=0.5 are "
               "assumed (the large script uses 0.3/0.5). Schedule as Zaremba medium. One mask for "
-              "all gates ('tied'); pass rnn_kwargs={'untied_masks': True} for the untied variant (79.7 test).",
+              "all gates ('tied'); pass dropouts=<preset>.model['dropouts'].replace(untied_masks=True) for the "
+              "untied variant (79.7 test).",
     ))
     m, t = _gal(units=1500, embedding=0.3, inputs=0.5, recurrent=0.3, outputs=0.5, init_range=0.04, epochs=55,
                 decay_start=10, lr_decay=1 / 1.15, clip=10.0)
