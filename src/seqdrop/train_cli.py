@@ -14,7 +14,6 @@ prints, flagged as not comparable. Outputs in ``--out`` (default ``runs/train/<p
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -66,6 +65,7 @@ def main(args: argparse.Namespace) -> int:
     import torch
 
     from .data import DataError, load_dataset
+    from .io import atomic_write_json
     from .paths import runs_dir
     from .train import NonFiniteLossError, fit
     from .utils import pick_device, seed_everything
@@ -123,7 +123,7 @@ def main(args: argparse.Namespace) -> int:
         "torch": torch.__version__,
         "capped": capped,
     }
-    (Path(out) / "result.json").write_text(json.dumps(summary, indent=1, default=str))
+    atomic_write_json(Path(out) / "result.json", summary)
     note = " (capped run: not comparable)" if capped else ""
     pub = preset.published_test
     delta = "" if pub is None or best.get("test_ppl") is None else f", {best['test_ppl'] - pub:+.2f}"
