@@ -252,3 +252,11 @@ def test_cli_bad_specs_print_one_line_and_exit_2(tmp_path, capsys, text, message
     assert err.startswith("error: ") and err.count("\n") == 1
     assert pytest.importorskip("re").search(message, err)
     assert not (tmp_path / "o").exists()
+
+
+def test_seqdrop_sweep_is_a_subcommand(tmp_path, capsys):
+    from seqdrop.cli import main
+
+    spec = _spec(tmp_path, "trial: test_sweep.toy\nseeds: [0, 1]\ngrid:\n  p: [0.25]\n")
+    assert main(["sweep", str(spec), "--scheduler", "serial", "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert "0.755 ± " in capsys.readouterr().out

@@ -87,7 +87,7 @@ def _corpus(level: str, max_tokens: int | None) -> LMCorpus:
         level="word", cell="lstm", embedding_size=200, hidden_size=200, num_layers=2,
         dropout=0.0, locked=False, embedding_dropout=0.0, recurrent_dropout=0.0, weight_dropout=0.0,
         zoneout=0.0, tie_weights=False, init_range=0.1, bptt=35, lr_schedule="constant",
-        lr_decay=1.0, decay_start=0, max_tokens=None, **_TRAIN, ),
+        lr_decay=1.0, decay_start=0, max_tokens=None, **(_TRAIN | dict(clip=5.0))),
     checks=dict(
         level=_choice("word", "char"), cell=_choice(*CELLS), embedding_size=_int(1), hidden_size=_int(1),
         num_layers=_int(1), dropout=check_probability, locked=check_bool, embedding_dropout=check_probability,
