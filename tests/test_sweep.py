@@ -142,6 +142,9 @@ def test_undeclared_functions_take_any_key(tmp_path):
         (lambda c: {}, {"p": [0.1]}, 2, "not importable by the workers"),
         ("train_mlp", {"dropout": [1.5]}, 2, r"'dropout' = 1.5 is outside the allowed range \[0, 1\)"),
         ("train_lm", {"cell": ["lstm", "transformer"]}, 2, "'cell' = 'transformer' must be one of"),
+        ("train_lm", {"recurrent_dropout": [0.2, 1.5]}, 2, r"'recurrent_dropout' = 1.5 is outside the allowed range \[0, 1\)"),
+        ("train_classifier", {"cell": "gru", "zoneout_cell": 0.1}, 2, "zoneout_cell applies to the LSTM cell state"),
+        ("train_classifier", {"dropout": [0.1]}, 2, r"unknown config key\(s\) \['dropout'\]"),
     ],
 )
 def test_bad_specs_fail_before_anything_runs(tmp_path, trial, grid, seeds, message):
@@ -260,3 +263,27 @@ def test_seqdrop_sweep_is_a_subcommand(tmp_path, capsys):
     spec = _spec(tmp_path, "trial: test_sweep.toy\nseeds: [0, 1]\ngrid:\n  p: [0.25]\n")
     assert main(["sweep", str(spec), "--scheduler", "serial", "--out", str(tmp_path / "o"), "--no-progress"]) == 0
     assert "0.755 ± " in capsys.readouterr().out
+
+
+TINY_LM = dict(max_tokens=3000, embedding_size=16, hidden_size=16, max_steps=3, max_eval_batches=2, batch_size=4, bptt=10)
+
+
+@pytest.mark.parametrize(
+    ("trial", "grid", "metrics"),
+    [
+        ("train_lm", {**TINY_LM, "train_fraction": 0.5, "recurrent_dropout": 0.25, "locked": True}, ("val_ppl", "test_ppl")),
+        ("train_lm", {**TINY_LM, "level": "char", "cell": "gru", "weight_dropout": 0.2}, ("val_bpc", "test_bpc")),
+        ("train_classifier", {"data": "digits-rows", "hidden_size": 8, "epochs": 1, "zoneout": 0.1,
+                              "model_output_dropout": 0.2, "train_fraction": 0.3}, ("val_acc", "test_acc")),
+        ("train_mlp", {"data": "digits-rows", "hidden_sizes": [[16]], "epochs": 1}, ("val_acc", "test_acc")),
+        ("noop", {"value": 2.5}, ("result",)),
+    ],
+)
+def test_shipped_trials_run_and_report_metrics(tmp_path, trial, grid, metrics):
+    res = sweep(trial, grid, seeds=1, store=tmp_path / "t", scheduler="serial", progress=False)
+    row = res.trials.iloc[0]
+    assert row["status"] == "ok", row["error"]
+    for m in metrics:
+        assert np.isfinite(row[m]), m
+    if trial != "noop":
+        assert row["epochs_run"] == len(res.history) >= 1 and row["n_params"] > 0

@@ -30,12 +30,16 @@ class SweepError(SeqdropError):
 
 
 def trial_function(
-    *, defaults: Mapping[str, Any], checks: Mapping[str, Check] | None = None
+    *,
+    defaults: Mapping[str, Any],
+    checks: Mapping[str, Check] | None = None,
+    validate: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Callable[[Callable[[dict[str, Any]], dict[str, Any]]], Callable[[dict[str, Any]], dict[str, Any]]]:
-    """Declare a trial's config keys (``defaults``) and per-key value checks.
+    """Declare a trial's config keys (``defaults``), per-key value checks and a whole-config check.
 
     Each check is called as ``check(key, value)`` (e.g. :func:`seqdrop.params.check_probability`)
-    and raises :class:`~seqdrop.params.ParameterError` naming the key and its allowed range.
+    and raises :class:`~seqdrop.params.ParameterError` naming the key and its allowed range;
+    ``validate(config)`` then sees each full config (for rules that tie keys together).
     """
     unknown = set(checks or {}) - set(defaults)
     if unknown:
@@ -44,6 +48,7 @@ def trial_function(
     def declare(fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
         fn.defaults = MappingProxyType(dict(defaults))  # type: ignore[attr-defined]
         fn.checks = MappingProxyType(dict(checks or {}))  # type: ignore[attr-defined]
+        fn.validate = validate  # type: ignore[attr-defined]
         return fn
 
     return declare
@@ -161,6 +166,8 @@ def _check_point(path: str, fn: Callable[..., Any], point: dict[str, Any]) -> di
     config = {**defaults, **point}
     for key, check in getattr(fn, "checks", {}).items():
         check(key, config[key])
+    if getattr(fn, "validate", None) is not None:
+        fn.validate(config)
     return config
 
 

@@ -3,6 +3,10 @@
 Each is declared with :func:`~seqdrop.sweep.trial_function`, so a sweep rejects unknown keys
 and out-of-range values before anything runs. Data splits are fixed; ``seed`` sets the
 initialisation and the dropout masks (:func:`seqdrop.train.fit` seeds everything with it).
+The recurrent trials take every field of :class:`seqdrop.nn.RecurrentDropout` that the models
+accept as a config key (``recurrent_dropout``, ``weight_dropout``, ``zoneout``, ``locked``,
+``embedding_dropout``, ``model_input_dropout``, ``model_layer_dropout``,
+``model_output_dropout``, ...); ``DROPOUT_KEYS`` lists them.
 
 - :func:`train_lm` — word/char language model on Penn Treebank (Zaremba et al. 2014 layout),
   optionally on the first ``train_fraction`` of the training stream;
@@ -21,12 +25,13 @@ import torch
 
 from ..data import LMCorpus, SequenceDataset, SequenceSplit, load_dataset, stratified_split
 from ..models import FeedForwardNet, RNNLanguageModel, SequenceClassifier
+from ..nn import RecurrentDropout
 from ..params import check_bool, check_choice, check_float, check_int, check_probability
 from ..train import TrainResult, fit
 from ..utils import seed_everything
 from .spec import trial_function
 
-__all__ = ["train_lm", "train_classifier", "train_mlp", "noop"]
+__all__ = ["train_lm", "train_classifier", "train_mlp", "noop", "DROPOUT_KEYS"]
 
 CELLS = ("lstm", "gru", "rnn_tanh", "rnn_relu")
 
@@ -49,6 +54,22 @@ def _fraction(key: str, value: Any) -> float:
 
 def _optional_positive(key: str, value: Any) -> float | None:
     return None if value is None else _positive(key, value)
+
+
+# Dropout keys of the recurrent trials: the fields of seqdrop.nn.RecurrentDropout that the
+# models take (their own sites are named model_*; the layer names of those sites are refused).
+_STACK_LAYER_NAMES = ("dropout", "input_dropout", "layer_dropout", "output_dropout")
+DROPOUT_KEYS = tuple(k for k in RecurrentDropout.field_names() if k not in _STACK_LAYER_NAMES)
+_DROPOUT_DEFAULTS = {k: RecurrentDropout().to_dict()[k] for k in DROPOUT_KEYS}
+_DROPOUT_CHECKS = {k: (lambda key, value: RecurrentDropout(**{key: value})) for k in DROPOUT_KEYS}
+_CELL_MODES = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN_TANH", "rnn_relu": "RNN_RELU"}
+
+
+def _dropouts(config: dict[str, Any]) -> RecurrentDropout:
+    """The trial's dropout options, checked together and against its cell."""
+    opts = RecurrentDropout(**{k: config[k] for k in DROPOUT_KEYS})
+    opts.check_cell(_CELL_MODES[config["cell"]])
+    return opts
 
 
 # Training keys every trial shares (seqdrop.train.TrainConfig fields).
@@ -84,17 +105,15 @@ def _corpus(level: str, max_tokens: int | None) -> LMCorpus:
 
 @trial_function(
     defaults=dict(
-        level="word", cell="lstm", embedding_size=200, hidden_size=200, num_layers=2,
-        dropout=0.0, locked=False, embedding_dropout=0.0, recurrent_dropout=0.0, weight_dropout=0.0,
-        zoneout=0.0, tie_weights=False, init_range=0.1, bptt=35, lr_schedule="constant",
+        level="word", cell="lstm", embedding_size=200, hidden_size=200, num_layers=2, **_DROPOUT_DEFAULTS,
+        tie_weights=False, init_range=0.1, bptt=35, lr_schedule="constant",
         lr_decay=1.0, decay_start=0, max_tokens=None, **(_TRAIN | dict(clip=5.0))),
     checks=dict(
         level=_choice("word", "char"), cell=_choice(*CELLS), embedding_size=_int(1), hidden_size=_int(1),
-        num_layers=_int(1), dropout=check_probability, locked=check_bool, embedding_dropout=check_probability,
-        recurrent_dropout=check_probability, weight_dropout=check_probability, zoneout=check_probability,
-        tie_weights=check_bool, init_range=_optional_positive, bptt=_int(1),
+        num_layers=_int(1), **_DROPOUT_CHECKS, tie_weights=check_bool, init_range=_optional_positive, bptt=_int(1),
         lr_schedule=_choice("constant", "step", "plateau"), lr_decay=lambda k, v: check_float(k, v, 0.0, 1.0),
         decay_start=_int(0), max_tokens=_int(2, optional=True), **_TRAIN_CHECKS),
+    validate=lambda config: _dropouts(config),
 )
 def train_lm(config: dict[str, Any]) -> dict[str, Any]:
     """PTB language model; metrics ``val_ppl``/``test_ppl`` (and ``_bpc`` for characters) at the
@@ -106,9 +125,7 @@ def train_lm(config: dict[str, Any]) -> dict[str, Any]:
     seed_everything(c["seed"])
     model = RNNLanguageModel(
         data.vocab_size, c["embedding_size"], c["hidden_size"], c["num_layers"], c["cell"],
-        dropout=c["dropout"], locked=c["locked"], embedding_dropout=c["embedding_dropout"],
-        recurrent_dropout=c["recurrent_dropout"], weight_dropout=c["weight_dropout"], zoneout=c["zoneout"],
-        tie_weights=c["tie_weights"], init_range=c["init_range"],
+        dropouts=_dropouts(c), tie_weights=c["tie_weights"], init_range=c["init_range"],
     )
     bpc = c["level"] == "char"
     result = _fit(model, data, c, bptt=c["bptt"], lr_schedule=c["lr_schedule"], lr_decay=c["lr_decay"],
@@ -136,16 +153,14 @@ _CLS_DATA = ("mnist-rows", "mnist-pixels", "digits-rows", "fsdd-mfcc")
 
 @trial_function(
     defaults=dict(
-        data="mnist-rows", cell="lstm", hidden_size=64, num_layers=1, pooling="last", dropout=0.0,
-        input_dropout=0.0, output_dropout=0.0, locked=False, recurrent_dropout=0.0, weight_dropout=0.0,
-        zoneout=0.0, **(_TRAIN | dict(epochs=5, batch_size=64, lr=1e-3, optimizer="adam", clip=5.0)),
+        data="mnist-rows", cell="lstm", hidden_size=64, num_layers=1, pooling="last", **_DROPOUT_DEFAULTS,
+        **(_TRAIN | dict(epochs=5, batch_size=64, lr=1e-3, optimizer="adam", clip=5.0)),
     ),
     checks=dict(
         data=_choice(*_CLS_DATA), cell=_choice(*CELLS), hidden_size=_int(1), num_layers=_int(1),
-        pooling=_choice("last", "mean"), dropout=check_probability, input_dropout=check_probability,
-        output_dropout=check_probability, locked=check_bool, recurrent_dropout=check_probability,
-        weight_dropout=check_probability, zoneout=check_probability, **_TRAIN_CHECKS,
+        pooling=_choice("last", "mean"), **_DROPOUT_CHECKS, **_TRAIN_CHECKS,
     ),
+    validate=lambda config: _dropouts(config),
 )
 def train_classifier(config: dict[str, Any]) -> dict[str, Any]:
     """Recurrent sequence classifier; metrics ``val_acc``/``test_acc`` at the best validation epoch."""
@@ -154,9 +169,7 @@ def train_classifier(config: dict[str, Any]) -> dict[str, Any]:
     seed_everything(c["seed"])
     model = SequenceClassifier(
         data.num_features, c["hidden_size"], data.num_classes, c["num_layers"], c["cell"], pooling=c["pooling"],
-        dropout=c["dropout"], input_dropout=c["input_dropout"], output_dropout=c["output_dropout"],
-        locked=c["locked"], recurrent_dropout=c["recurrent_dropout"], weight_dropout=c["weight_dropout"],
-        zoneout=c["zoneout"],
+        dropouts=_dropouts(c),
     )
     result = _fit(model, data, c)
     return _outcome(result, model, ("val_acc", "test_acc", "val_loss", "test_loss"))
