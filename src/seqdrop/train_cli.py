@@ -14,7 +14,6 @@ prints, flagged as not comparable. Outputs in ``--out`` (default ``runs/train/<p
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/train/<preset>-<timestamp>/)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out (or the latest run of the preset)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rnn-impl", choices=("auto", "torch", "seqdrop"), default="auto")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (epoch lines still print)")
 
 
@@ -66,6 +64,7 @@ def main(args: argparse.Namespace) -> int:
     import torch
 
     from .data import DataError, load_dataset
+    from .io import atomic_write_json
     from .paths import runs_dir
     from .train import NonFiniteLossError, fit
     from .utils import pick_device, seed_everything
@@ -97,11 +96,11 @@ def main(args: argparse.Namespace) -> int:
         overrides["max_eval_batches"] = args.max_eval_batches
     config = train_config(preset, **overrides)
     seed_everything(args.seed, deterministic=config.deterministic)
-    model = build_model(preset, corpus.vocab_size, rnn_impl=args.rnn_impl)
+    model = build_model(preset, corpus.vocab_size)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"preset {preset.name}: {preset.description}")
     print(f"source: {preset.source}")
-    print(f"data {corpus!r}; model {n_params:,} parameters ({model.rnn_impl_used} recurrent layers); device {device}; out {out}")
+    print(f"data {corpus!r}; model {n_params:,} parameters; device {device}; out {out}")
     t0 = time.perf_counter()
     try:
         result = fit(model, corpus, config, out_dir=out, resume=args.resume, progress=not args.no_progress, verbose=True)
@@ -123,7 +122,7 @@ def main(args: argparse.Namespace) -> int:
         "torch": torch.__version__,
         "capped": capped,
     }
-    (Path(out) / "result.json").write_text(json.dumps(summary, indent=1, default=str))
+    atomic_write_json(Path(out) / "result.json", summary)
     note = " (capped run: not comparable)" if capped else ""
     pub = preset.published_test
     delta = "" if pub is None or best.get("test_ppl") is None else f", {best['test_ppl'] - pub:+.2f}"
