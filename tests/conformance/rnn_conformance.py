@@ -7,7 +7,8 @@ Every ported test receives an :class:`Impl` and builds its layers with ``impl.LS
 * ``torch``            -- ``torch.nn`` itself (the test must pass here, or the port is wrong);
 * ``seqdrop``          -- ``seqdrop.nn`` with every option off (one fused ``_VF`` call);
 * ``seqdrop-loop``     -- ``seqdrop.nn`` forced onto the custom-backward step loop that
-                          recurrent/update dropout and zoneout use (all probabilities 0);
+                          recurrent/update dropout and zoneout use (all probabilities 0;
+                          the test runs inside ``seqdrop.nn.force_step_loop()``);
 * ``seqdrop-zeros``    -- ``seqdrop.nn`` with *every* dropout option given explicitly at
                           p = 0 (and the flags ``untied_masks``/``update_dropout_per_step``/
                           ``recurrent_dropout_mode="batch"`` set), which must change nothing.
@@ -69,10 +70,7 @@ class Impl:
 
         def make(*args: Any, **kwargs: Any) -> tnn.Module:
             opts = {k: v for k, v in self.options.items() if kind in _ONLY.get(k, (kind,))}
-            m = base(*args, **kwargs, **opts)
-            if self.loop:
-                force_loop(m)
-            return m
+            return base(*args, **kwargs, **opts)
 
         make.__name__ = kind
         return make
@@ -85,14 +83,6 @@ class Impl:
 
     def RNN(self, *args: Any, **kwargs: Any) -> tnn.Module:  # noqa: N802
         return self.cls("RNN")(*args, **kwargs)
-
-
-def force_loop(module: tnn.Module) -> tnn.Module:
-    """Make a seqdrop layer run the step loop even with nothing to drop (testing hook)."""
-    module._force_loop = True
-    if hasattr(module, "_init_flat_weights"):
-        module._init_flat_weights()
-    return module
 
 
 IMPLS = [
@@ -126,3 +116,32 @@ def _needs(ok: bool, reason: str) -> Callable:
 cuda = _needs(torch.cuda.is_available(), "needs a CUDA device")
 cudnn = _needs(torch.cuda.is_available() and torch.backends.cudnn.is_available(), "needs cuDNN")
 multi_gpu = _needs(torch.cuda.device_count() >= 2, "needs two CUDA devices")
+
+
+#: dropout option sets with p > 0, by execution path (the last entry: cells it applies to)
+FUSED_SETS: dict[str, tuple[dict, tuple[str, ...]]] = {
+    "none": ({}, ("LSTM", "GRU", "RNN")),
+    "dropout": ({"dropout": 0.3}, ("LSTM", "GRU", "RNN")),
+    "input+output": ({"input_dropout": 0.3, "output_dropout": 0.3}, ("LSTM", "GRU", "RNN")),
+    "layer": ({"layer_dropout": 0.3}, ("LSTM", "GRU", "RNN")),
+    "weight": ({"weight_dropout": 0.3}, ("LSTM", "GRU", "RNN")),
+    "recurrent-batch": ({"recurrent_dropout": 0.3, "recurrent_dropout_mode": "batch"}, ("LSTM", "GRU", "RNN")),
+}
+LOOP_SETS: dict[str, tuple[dict, tuple[str, ...]]] = {
+    "recurrent": ({"recurrent_dropout": 0.3}, ("LSTM", "GRU", "RNN")),
+    "recurrent-untied": ({"recurrent_dropout": 0.3, "untied_masks": True}, ("LSTM", "GRU")),
+    "update": ({"update_dropout": 0.3}, ("LSTM", "GRU", "RNN")),
+    "update-per-step": ({"update_dropout": 0.3, "update_dropout_per_step": True}, ("LSTM", "GRU", "RNN")),
+    "zoneout": ({"zoneout": 0.3}, ("LSTM", "GRU", "RNN")),
+    "zoneout-cell": ({"zoneout_cell": 0.3}, ("LSTM",)),
+}
+OPTION_SETS = {**FUSED_SETS, **LOOP_SETS}
+
+
+def option_cases(sets: dict[str, tuple[dict, tuple[str, ...]]] = OPTION_SETS) -> list:
+    """``pytest.param(mode, options, id=...)`` for every (cell, option set) that exists."""
+    return [
+        pytest.param(mode, opts, id=f"{mode}-{name}")
+        for name, (opts, modes) in sets.items()
+        for mode in modes
+    ]
