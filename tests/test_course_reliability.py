@@ -92,10 +92,26 @@ def test_one_folder_holds_one_profile(toy_notebooks, tmp_path, fake_papermill):
 
 
 def test_two_runners_cannot_share_a_folder(toy_notebooks, tmp_path, fake_papermill):
+    import threading
+
     out = tmp_path / "run"
     out.mkdir()
-    with RunLock(out), pytest.raises(SeqdropError, match="in use by another run"):
-        _run(toy_notebooks, out)
+    locked, done = threading.Event(), threading.Event()
+
+    def other_runner():  # another thread stands for another process holding the folder
+        with RunLock(out):
+            locked.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=other_runner)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        with pytest.raises(SeqdropError, match="in use by another run"):
+            _run(toy_notebooks, out)
+    finally:
+        done.set()
+        thread.join()
     assert not (out / "summary.json").exists()
 
 

@@ -255,7 +255,8 @@ def _reproduce(preset: Any, out: Path, args: argparse.Namespace, overrides: dict
         seed_everything(args.seed, deterministic=config.deterministic)
         model = build_model(preset, corpus.vocab_size)
         print(f"preset {preset.name}: {preset.description}\nsource: {preset.source}")
-        print(f"data {corpus!r}; device {device}; out {out}")
+        n_params = sum(p.numel() for p in model.parameters())
+        print(f"data {corpus!r}; model {n_params:,} parameters; device {device}; out {out}")
         t0 = time.perf_counter()
         result = fit(model, corpus, config, out_dir=out, resume=args.resume,
                      progress=not args.no_progress, verbose=True)

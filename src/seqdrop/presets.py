@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .models import RNNLanguageModel
+from .nn import RecurrentDropout
 from .train import TrainConfig
 
 __all__ = ["Preset", "PRESETS", "get_preset", "list_presets", "build_model", "train_config"]
@@ -52,7 +53,8 @@ _AWD_SRC = "Merity, Keskar & Socher 2017, 'Regularizing and Optimizing LSTM Lang
 
 
 def _zaremba(units: int, p: float, init: float, epochs: int, decay_start: int, decay: float, clip: float, bptt: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    model = dict(embedding_size=units, hidden_size=units, num_layers=2, cell="lstm", dropout=p, init_range=init)
+    dropouts = RecurrentDropout(model_input_dropout=p, model_layer_dropout=p, model_output_dropout=p)
+    model = dict(embedding_size=units, hidden_size=units, num_layers=2, cell="lstm", dropouts=dropouts, init_range=init)
     train = dict(
         epochs=epochs, batch_size=20, eval_batch_size=10, bptt=bptt, optimizer="sgd", lr=1.0,
         lr_schedule="step", decay_start=decay_start, lr_decay=decay, clip=clip, lm_loss="sum",
@@ -61,11 +63,11 @@ def _zaremba(units: int, p: float, init: float, epochs: int, decay_start: int, d
 
 
 def _gal(units: int, x: float, i: float, h: float, o: float, init: float, epochs: int, decay_start: int, decay: float, clip: float) -> tuple[dict[str, Any], dict[str, Any]]:
-    model = dict(
-        embedding_size=units, hidden_size=units, num_layers=2, cell="lstm", locked=True,
-        embedding_dropout=x, input_dropout=i, layer_dropout=i, output_dropout=o, recurrent_dropout=h,
-        init_range=init,
+    dropouts = RecurrentDropout(
+        locked=True, embedding_dropout=x, model_input_dropout=i, model_layer_dropout=i, model_output_dropout=o,
+        recurrent_dropout=h,
     )
+    model = dict(embedding_size=units, hidden_size=units, num_layers=2, cell="lstm", dropouts=dropouts, init_range=init)
     train = dict(
         epochs=epochs, batch_size=20, eval_batch_size=10, bptt=35, optimizer="sgd", lr=1.0,
         lr_schedule="step", decay_start=decay_start, lr_decay=decay, clip=clip, weight_decay=1e-7, lm_loss="sum",
@@ -90,7 +92,7 @@ def _base_presets() -> list[Preset]:
                       _GAL_SRC + " (Variational (tied weights), medium)", m, t, 81.8, 79.7,
                       notes="Medium dropout rates are not given in the sources we checked; x=h=0.2, i=o=0.5 are "
                             "assumed (the large script uses 0.3/0.5). Schedule as Zaremba medium. One mask for "
-                            "all gates ('tied'); pass rnn_kwargs={'untied_masks': True} for the untied variant (79.7 test)."))
+                            "all gates ('tied'); pass dropouts=<preset>.model['dropouts'].replace(untied_masks=True) for the untied variant (79.7 test)."))
     m, t = _gal(1500, 0.3, 0.5, 0.3, 0.5, 0.04, 55, 10, 1 / 1.15, 10.0)
     out.append(Preset("gal-large", "2×1500 variational LSTM: x=0.3 (embedding), i=0.5, h=0.3 (recurrent), o=0.5, weight decay 1e-7, lr ÷1.15 after epoch 10",
                       _GAL_SRC + " (Variational (tied weights), large)", m, t, 77.3, 75.0,
@@ -99,8 +101,11 @@ def _base_presets() -> list[Preset]:
                             "word-type dropout with one mask per batch (the script ties it per sequence). MC-dropout "
                             "test numbers (73.4 untied) need MC evaluation, not done by the trainer."))
     awd_model = dict(
-        embedding_size=400, hidden_size=1150, num_layers=3, cell="lstm", locked=True, tie_weights=True,
-        embedding_dropout=0.1, input_dropout=0.4, layer_dropout=0.3, output_dropout=0.4, weight_dropout=0.5,
+        embedding_size=400, hidden_size=1150, num_layers=3, cell="lstm", tie_weights=True,
+        dropouts=RecurrentDropout(
+            locked=True, embedding_dropout=0.1, model_input_dropout=0.4, model_layer_dropout=0.3,
+            model_output_dropout=0.4, weight_dropout=0.5,
+        ),
     )
     awd_train = dict(
         epochs=500, batch_size=40, eval_batch_size=10, bptt=70, variable_bptt=True, optimizer="ntasgd", lr=30.0,

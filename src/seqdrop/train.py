@@ -26,11 +26,9 @@ held by a module — are all restored; the interrupted epoch is rerun from its s
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import random
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,8 +42,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .data.batching import SequenceDataset, batchify, bptt_lengths, classification_batches, lm_batches
-from .data.cache import atomic_torch_save
 from .data.ptb import LMCorpus
+from .io import atomic_torch_save, atomic_write_json
 from .models import detach_state
 from .utils import pick_device, seed_everything
 
@@ -149,13 +147,6 @@ def lm_loss(logits: Tensor, targets: Tensor, reduction: Literal["sum", "mean"] =
     return nll / denom, nll
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def _generators(model: nn.Module) -> list[torch.Generator]:
     """Every distinct ``torch.Generator`` held as an attribute by a submodule (in module order)."""
     seen: dict[int, torch.Generator] = {}
@@ -164,14 +155,6 @@ def _generators(model: nn.Module) -> list[torch.Generator]:
             if isinstance(v, torch.Generator) and id(v) not in seen:
                 seen[id(v)] = v
     return list(seen.values())
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 class Trainer:
@@ -500,7 +483,7 @@ class Trainer:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)
         doc = {"config": self.config.to_dict(), "stopped": self.stopped, "history": self.history}
-        _atomic_write_text(self.out_dir / HISTORY, json.dumps(doc, indent=1, default=_json_default))
+        atomic_write_json(self.out_dir / HISTORY, doc)
 
     def _try_resume(self) -> bool:
         path = None if self.out_dir is None else self.out_dir / CHECKPOINT
