@@ -182,9 +182,10 @@ def run_notebooks(
     Executed copies go to ``out`` (default a new ``runs/<profile>-<timestamp>/``), each
     notebook's figures to ``out/<stem>/``; ``summary.json`` keeps an entry for every notebook
     run into ``out``. A notebook already ``ok`` in ``out`` is skipped with ``resume=True``,
-    rerun with ``overwrite=True``, and otherwise refused. A notebook that fails does not stop the others; a folder that cannot
-    take the output stops the batch with :class:`seqdrop.io.OutputError`. Ctrl-C stops the
-    batch after saving the summary (the interrupted notebook is rerun on resume).
+    rerun with ``overwrite=True``, and otherwise refused. A notebook that fails does not
+    stop the others; a folder that cannot take the output stops the batch with
+    :class:`seqdrop.io.OutputError`. Ctrl-C stops the batch after saving the summary (the
+    interrupted notebook is rerun on resume).
     """
     from tqdm.auto import tqdm
 
