@@ -17,7 +17,6 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -198,84 +197,20 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fmt(x: Any) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
-
-
-def _train_out(args: argparse.Namespace, preset: str) -> Path:
-    """The run folder: --out, else the latest run (--resume), else a new unique folder."""
-    from .io import claim_run_dir, new_run_dir
-    from .paths import runs_dir
-
-    parent = runs_dir() / "train"
-    if args.out is not None:
-        return claim_run_dir(args.out, resume=args.resume, overwrite=args.overwrite)
-    if args.resume:
-        runs = sorted(parent.glob(f"{preset}-*/checkpoint.pt"), key=lambda p: p.stat().st_mtime)
-        if not runs:
-            raise UsageError(f"--resume: no earlier run of {preset} under {parent}; pass --out")
-        return runs[-1].parent
-    return new_run_dir(parent, preset)
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .presets import PRESETS, get_preset
+    from .presets import PRESETS, reproduce
 
     if args.list:
         for p in PRESETS.values():
-            published = f"{_fmt(p.published_val):>6s} / {_fmt(p.published_test):>6s}"
-            print(f"{p.name:22s} val/test {published}  {p.source}")
+            val, test = ("n/a" if x is None else f"{x:.2f}"
+                         for x in (p.published_val, p.published_test))
+            print(f"{p.name:22s} val/test {val:>6s} / {test:>6s}  {p.source}")
         return 0
-    try:
-        preset = get_preset(args.preset)
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
     overrides = {k: getattr(args, k) for k in ("epochs", "max_steps", "max_eval_batches")
                  if getattr(args, k) is not None}
-    out = _train_out(args, preset.name)
-    _reproduce(preset, out, args, overrides)
+    reproduce(args.preset, args.out, resume=args.resume, overwrite=args.overwrite,
+              progress=not args.no_progress, seed=args.seed, device=args.device, **overrides)
     return 0
-
-
-def _reproduce(preset: Any, out: Path, args: argparse.Namespace, overrides: dict) -> None:
-    import time
-
-    import torch
-
-    from .data import load_dataset
-    from .io import RunLock, atomic_write_json
-    from .presets import build_model, train_config
-    from .train import fit
-    from .utils import pick_device, seed_everything
-
-    device = pick_device(args.device)
-    with RunLock(out):
-        corpus = load_dataset(preset.data)
-        config = train_config(preset, seed=args.seed, device=str(device), **overrides)
-        seed_everything(args.seed, deterministic=config.deterministic)
-        model = build_model(preset, corpus.vocab_size)
-        print(f"preset {preset.name}: {preset.description}\nsource: {preset.source}")
-        n_params = sum(p.numel() for p in model.parameters())
-        print(f"data {corpus!r}; model {n_params:,} parameters; device {device}; out {out}")
-        t0 = time.perf_counter()
-        result = fit(model, corpus, config, out_dir=out, resume=args.resume,
-                     progress=not args.no_progress, verbose=True)
-        wall = time.perf_counter() - t0
-        best, capped = result.best, bool({"max_steps", "max_eval_batches"} & set(overrides))
-        atomic_write_json(out / "result.json", {
-            "preset": preset.name, "source": preset.source, "published": preset.published,
-            "measured": {k: best.get(k) for k in ("val_ppl", "test_ppl", "epoch")},
-            "stopped": result.stopped,
-            "steps": int(result.history["steps"].iloc[-1]) if len(result.history) else 0,
-            "wall_seconds": wall, "device": str(device), "torch": torch.__version__,
-            "capped": capped,
-        })
-    pub, test = preset.published_test, best.get("test_ppl")
-    delta = "" if pub is None or test is None else f", {test - pub:+.2f}"
-    note = " (capped run: not comparable)" if capped else ""
-    print(f"{preset.name}: test ppl {_fmt(test)} (val {_fmt(best.get('val_ppl'))}, epoch "
-          f"{best.get('epoch')}) vs published {_fmt(pub)} (val {_fmt(preset.published_val)})"
-          f"{delta}{note} [{wall:.1f} s, {result.stopped}]")
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``seqdrop`` parser with its subcommands."""
