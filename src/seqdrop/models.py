@@ -262,7 +262,7 @@ class SequenceClassifier(nn.Module):
 
 
 class FeedForwardNet(nn.Module):
-    """The source article's feed-forward baseline: 784-128-10 with dropout 0.5 after the hidden layer.
+    """A feed-forward baseline: 784-128-10 with dropout 0.5 after the hidden layer by default.
 
     ``[Dropout(input_dropout)] → (Linear → ReLU → Dropout(dropout)) per hidden size → Linear``
     (logits). Input of any shape ``(B, ...)`` is flattened; ``lengths`` is ignored (it is there
