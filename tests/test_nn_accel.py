@@ -1,4 +1,4 @@
-"""The step loop's accelerators (TorchScript on CPU, CUDA graphs) and their context managers."""
+"""The step loop's accelerator (CUDA graphs) and the context managers of the execution path."""
 from __future__ import annotations
 
 import threading
@@ -9,22 +9,21 @@ from nn_testing import CELLS, IN, assert_close_lists, make_pair, run_and_grads
 
 import seqdrop.nn as snn
 from seqdrop.nn import _accel
-from seqdrop.nn.recurrence import StepMasks, lstm_recurrence
 
 
 def test_context_managers_set_and_restore():
     base = _accel.settings()
     assert base == _accel.Settings()
-    with snn.accelerators(torchscript=False) as s:
-        assert not s.torchscript and s.cuda_graphs
+    with snn.accelerators(cuda_graphs=False, cuda_graph_cache=4) as s:
+        assert not s.cuda_graphs and s.cuda_graph_cache == 4
         with snn.force_step_loop():
-            assert _accel.settings().force_step_loop and not _accel.settings().torchscript
+            assert _accel.settings().force_step_loop and not _accel.settings().cuda_graphs
         assert not _accel.settings().force_step_loop
     assert _accel.settings() == base
-    with pytest.raises(RuntimeError), snn.accelerators(cuda_graphs=False):
+    with pytest.raises(RuntimeError), snn.force_step_loop():
         raise RuntimeError("restored even on error")
     assert _accel.settings() == base
-    with pytest.raises(TypeError, match="torchscript"), snn.accelerators(torchscript="no"):
+    with pytest.raises(TypeError, match="cuda_graphs"), snn.accelerators(cuda_graphs="no"):
         pass
     with pytest.raises(ValueError, match="cuda_graph_cache"), snn.accelerators(cuda_graph_cache=-1):
         pass
@@ -51,46 +50,6 @@ def test_force_step_loop_runs_the_loop(monkeypatch):
     with snn.force_step_loop():
         mod(torch.randn(3, 2, IN))
     assert calls
-
-
-def test_lstm_torchscript_loop_equals_python_loop():
-    """The TorchScript-compiled CPU step loops give the same outputs and gradients as the Python loops."""
-    torch.manual_seed(12)
-    T, B, Hh = 5, 3, 4
-
-    def mk(*s):
-        return (torch.rand(*s) > 0.3).float() / 0.7
-
-    zm = (torch.rand(T, B, Hh) < 0.3).float()
-    cases = [
-        StepMasks(),
-        StepMasks(recurrent=mk(B, Hh)),
-        StepMasks(recurrent=mk(4, B, Hh), update=mk(T, B, Hh)),
-        StepMasks(update=mk(B, Hh), zoneout_h=zm, zoneout_c=(torch.rand(T, B, 1) < 0.5).float()),
-        StepMasks(recurrent=mk(B, Hh), zoneout_h=0.3, zoneout_c=0.5),  # eval-mode zoneout (expectation)
-    ]
-    for masks in cases:
-        res = []
-        for script in (True, False):
-            g = torch.Generator().manual_seed(0)
-            xp = torch.randn(T, B, 4 * Hh, generator=g, requires_grad=True)
-            w = (0.5 * torch.randn(4 * Hh, Hh, generator=g)).requires_grad_()
-            h0 = torch.randn(B, Hh, generator=g, requires_grad=True)
-            c0 = torch.randn(B, Hh, generator=g, requires_grad=True)
-            with snn.accelerators(torchscript=script):
-                out, hT, cT = lstm_recurrence(xp, w, h0, c0, masks)
-                loss = (out * torch.linspace(-1, 1, Hh)).sum() + (hT**2).sum() + (cT**3).sum()
-                res.append([out, hT, cT, *torch.autograd.grad(loss, (xp, w, h0, c0))])
-        assert_close_lists(res[0], res[1], tol=1e-6)
-
-
-def test_compiled_is_used_only_when_on():
-    from seqdrop.nn._lstm_loop import _lstm_forward_loop
-
-    cpu = torch.zeros(1)
-    assert _accel.compiled(_lstm_forward_loop, cpu) is not _lstm_forward_loop
-    with snn.accelerators(torchscript=False):
-        assert _accel.compiled(_lstm_forward_loop, cpu) is _lstm_forward_loop
 
 
 # ----------------------------------------------------------------------------- CUDA

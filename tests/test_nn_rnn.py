@@ -311,3 +311,23 @@ def test_drop_weight_mask_is_rand_ge_p():
         torch.testing.assert_close(got, ref, atol=0, rtol=0)
         (gw,) = torch.autograd.grad(got.sum(), w)
         torch.testing.assert_close(gw, keep.to(dtype) / (1.0 - p), atol=0, rtol=0)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from seqdrop.nn import _accel, options, rnn
+
+    for module in (rnn, options, _accel):
+        res = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.attempted > 0 and res.failed == 0, module.__name__
+
+
+def test_signature_lists_the_options():
+    import inspect
+
+    params = inspect.signature(snn.LSTM).parameters
+    assert list(params)[:7] == ["input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"]
+    assert params["zoneout_cell"].kind is inspect.Parameter.KEYWORD_ONLY and params["zoneout_cell"].default == 0.0
+    assert "zoneout_cell" not in inspect.signature(snn.GRU).parameters
+    assert "untied_masks" not in inspect.signature(snn.RNN).parameters

@@ -17,7 +17,7 @@ Modules
 :mod:`~seqdrop.nn.mc`           Monte-Carlo dropout: ``mc_dropout``, ``mc_predict``
 
 :func:`accelerators` and :func:`force_step_loop` switch the step loop's accelerators
-(TorchScript on CPU, CUDA graphs) and force the loop for testing. ``EmbeddingDropout`` and
+(CUDA graphs) and force the loop for testing. ``EmbeddingDropout`` and
 ``LockedDropout`` come from :mod:`seqdrop.dropout`.
 """
 from __future__ import annotations

@@ -1,16 +1,14 @@
-"""Accelerators of the step loop: TorchScript on CPU, CUDA graphs on GPU, and their switches.
+"""The step loop's accelerator (CUDA graphs) and the switches of the execution path.
 
-The step loop (:mod:`seqdrop.nn.recurrence`) is plain Python over ATen calls. Two optional
-accelerators remove per-step dispatch cost; both give the same numbers as the plain loop
-(tested) and both can be switched off with :func:`accelerators`:
+The step loop (:mod:`seqdrop.nn.recurrence`) is plain Python over ATen calls. On CUDA it is
+launch-bound (~10 small kernels a step), so a loop is captured as a **CUDA graph** the
+second time the same signature (shapes, dtypes, strides, mask layout, eval-mode zoneout
+value) is seen and replayed as one launch afterwards; at most ``cuda_graph_cache`` graphs
+are kept (least recently used evicted), and a failed capture is never retried for that
+signature. Replay gives the eager numbers (tested); :func:`accelerators` switches it off.
 
-* **TorchScript** (CPU): the LSTM's forward and backward loops are compiled once per
-  process with ``torch.jit.script`` (deprecated since torch 2.13 but still supported),
-  whose interpreter dispatches the small per-step ops with less overhead than Python.
-* **CUDA graphs** (CUDA): a loop is captured the second time the same signature (shapes,
-  dtypes, strides, mask layout, eval-mode zoneout value) is seen and replayed as one graph
-  launch afterwards; at most ``cuda_graph_cache`` graphs are kept (least recently used
-  evicted). A failed capture is never retried for that signature.
+On CPU the loops run as plain Python: TorchScript (``torch.jit.script``, deprecated since
+torch 2.13) was measured against them and gave no benefit (``benchmarks/README.md``).
 
 Settings live in a :class:`contextvars.ContextVar`, so a context manager affects only the
 current thread (or task) and is undone on exit, even on error.
@@ -18,7 +16,6 @@ current thread (or task) and is undone on exit, even on error.
 from __future__ import annotations
 
 import contextvars
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,13 +24,12 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-__all__ = ["Settings", "settings", "accelerators", "force_step_loop", "compiled", "maybe_graphed"]
+__all__ = ["Settings", "settings", "accelerators", "force_step_loop", "maybe_graphed"]
 
 
 class Settings(NamedTuple):
     """The switches; defaults are what a user gets."""
 
-    torchscript: bool = True  #: compile the CPU LSTM loops with torch.jit.script
     cuda_graphs: bool = True  #: replay CUDA step loops as CUDA graphs
     cuda_graph_cache: int = 16  #: graphs kept (LRU)
     force_step_loop: bool = False  #: run the step loop even when the fused kernel could
@@ -58,26 +54,26 @@ def _override(**changes: Any) -> Iterator[Settings]:
 
 @contextmanager
 def accelerators(
-    *, cuda_graphs: bool | None = None, torchscript: bool | None = None, cuda_graph_cache: int | None = None
+    *, cuda_graphs: bool | None = None, cuda_graph_cache: int | None = None
 ) -> Iterator[Settings]:
     """Switch the step loop's accelerators for the duration of a ``with`` block.
 
-    ``accelerators(torchscript=False)`` runs the CPU loops as plain Python,
-    ``accelerators(cuda_graphs=False)`` runs CUDA loops eagerly; an argument left at None
+    ``accelerators(cuda_graphs=False)`` runs CUDA step loops eagerly;
+    ``cuda_graph_cache`` sets how many captured graphs are kept. An argument left at None
     keeps the current value. The results are the same either way (up to float rounding).
 
     Example::
 
         >>> import seqdrop.nn as snn
-        >>> with snn.accelerators(torchscript=False):
-        ...     pass  # LSTM step loops here run in Python
+        >>> with snn.accelerators(cuda_graphs=False) as s:
+        ...     s.cuda_graphs
+        False
     """
     changes: dict[str, Any] = {}
-    for name, value in (("cuda_graphs", cuda_graphs), ("torchscript", torchscript)):
-        if value is not None:
-            if not isinstance(value, bool):
-                raise TypeError(f"{name} must be a bool or None, got {value!r}")
-            changes[name] = value
+    if cuda_graphs is not None:
+        if not isinstance(cuda_graphs, bool):
+            raise TypeError(f"cuda_graphs must be a bool or None, got {cuda_graphs!r}")
+        changes["cuda_graphs"] = cuda_graphs
     if cuda_graph_cache is not None:
         if isinstance(cuda_graph_cache, bool) or not isinstance(cuda_graph_cache, int) or cuda_graph_cache < 0:
             raise ValueError(f"cuda_graph_cache must be an int >= 0, got {cuda_graph_cache!r}")
@@ -101,26 +97,6 @@ def force_step_loop(enabled: bool = True) -> Iterator[Settings]:
     """
     with _override(force_step_loop=bool(enabled)) as s:
         yield s
-
-
-# --------------------------------------------------------------------------- TorchScript
-_scripted: dict[Callable, Callable] = {}
-
-
-def compiled(fn: Callable, like: Tensor) -> Callable:
-    """``torch.jit.script(fn)`` (cached) for CPU tensors when TorchScript is on; else ``fn``."""
-    if like.is_cuda or not settings().torchscript:
-        return fn
-    got = _scripted.get(fn)
-    if got is None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # deprecated in torch 2.13, still supported
-                got = torch.jit.script(fn)
-        except Exception:  # pragma: no cover - depends on the torch build
-            got = fn
-        _scripted[fn] = got
-    return got
 
 
 # --------------------------------------------------------------------------- CUDA graphs

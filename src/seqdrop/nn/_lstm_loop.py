@@ -3,9 +3,8 @@
 CPU specifics: the per-step GEMM uses a contiguous ``W_hh^T`` (an NN GEMM, 25-35 % faster
 than the transposed view) and runs in place (``addmm_``) on a copy of ``xp``; tanh and
 sigmoid only ever run on contiguous blocks (on strided slices ATen falls off its vectorised
-path); every per-step view is made with one ``unbind`` before the loop; the two inner loops
-are TorchScript-compatible functions, compiled on CPU when :func:`seqdrop.nn.accelerators`
-allows it (:func:`seqdrop.nn._accel.compiled`).
+path); every per-step view is made with one ``unbind`` before the loop, so the inner
+loops do no indexing.
 """
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from typing import List, Optional, Tuple
 import torch
 from torch import Tensor
 
-from ._accel import compiled
 from ._loop_common import alloc_hms, as_tensor, hh_weight_grad, init_dh, mask_steps, prev, steps
 
 def _lstm_forward_loop(
@@ -62,8 +60,7 @@ def lstm_forward(xp, w_hh, h0, c0, rec, upd, zh, zc):
     wt = w_hh.t().contiguous()  # NN GEMM per step: ~25-35 % faster on CPU than the transposed view
     wg_t = w_hh.view(4, H, H).transpose(1, 2).contiguous() if untied else None
     A4 = gates.view(T, B, 4, H).permute(0, 2, 1, 3).unbind(0) if untied else None  # (4, B, H) views
-    loop = compiled(_lstm_forward_loop, xp)
-    h, c = loop(
+    h, c = _lstm_forward_loop(
         gates.unbind(0), gates[..., 2 * H : 3 * H].unbind(0), gates[..., :H].unbind(0),
         gates[..., H : 2 * H].unbind(0), gates[..., 3 * H :].unbind(0), gts.unbind(0),
         cns.unbind(0), cs.unbind(0), tcs.unbind(0), hns.unbind(0), out.unbind(0),
@@ -139,8 +136,7 @@ def lstm_backward(dout, dhT, dcT, w_hh, h0, c0, gates, gts, cs, tcs, out, hms, r
     dh = init_dh(dhT, dout, h0)
     dc = dcT if dcT is not None else c0.new_zeros(B, H)
     zh_t, zc_t = as_tensor(zh, gates), as_tensor(zc, gates)
-    loop = compiled(_lstm_backward_loop, gates)
-    dh, dc = loop(
+    dh, dc = _lstm_backward_loop(
         dA.unbind(0), dAv[:, :, :3].unbind(0), dAv[:, :, 3].unbind(0),
         dAv.transpose(1, 2).unbind(0) if untied else [],
         K[:, :, :3].unbind(0), K[:, :, 3].unbind(0), Kc.unbind(0), f.unbind(0),

@@ -16,7 +16,7 @@ keeps the Python-level work per step to a handful of ATen calls:
   step, and ``dW_hh`` (and ``db_hh``) is one GEMM over all ``T*B`` rows after the loop.
 
 The loops live in :mod:`seqdrop.nn._lstm_loop` and :mod:`seqdrop.nn._gru_rnn_loop`; their
-accelerators (TorchScript on CPU, CUDA graphs) in :mod:`seqdrop.nn._accel`, switched with
+accelerator (CUDA graphs) in :mod:`seqdrop.nn._accel`, switched with
 :func:`seqdrop.nn.accelerators`.
 
 Inputs shared by the three functions (``G`` = number of gates: 4 LSTM, 3 GRU, 1 RNN):

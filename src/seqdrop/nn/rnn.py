@@ -6,9 +6,11 @@ exactly torch's fused call); their table is :func:`seqdrop.nn.options_table`.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ..errors import ParameterError
+from .options import RecurrentDropout
 from .rnn_base import SeqdropRNNBase
 
 __all__ = ["LSTM", "GRU", "RNN", "SeqdropRNNBase"]
@@ -217,3 +219,25 @@ RNN.__doc__ = _doc(
     zoneout_args="zoneout: Krueger et al.'s zoneout on h.",
     lstm=False,
 )
+
+
+def _with_options_signature(cls: type, without: tuple[str, ...] = ()) -> None:
+    """Show the keyword options in ``inspect.signature``/``help`` (``**kwargs`` in the code)."""
+    params = [p for p in inspect.signature(cls.__init__).parameters.values()
+              if p.kind is not p.VAR_KEYWORD and p.name != "self"]
+    defaults = RecurrentDropout()
+    for name in RecurrentDropout.field_names("layer"):
+        if name != "dropout" and name not in without:
+            value = getattr(defaults, name)
+            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value,
+                                            annotation=type(value).__name__))
+    params.append(inspect.Parameter("generator", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                    annotation="torch.Generator | None"))
+    for name in ("device", "dtype"):
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None))
+    cls.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+
+
+_with_options_signature(LSTM)
+_with_options_signature(GRU, without=("zoneout_cell",))
+_with_options_signature(RNN, without=("zoneout_cell", "untied_masks"))
