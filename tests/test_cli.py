@@ -23,7 +23,10 @@ def no_data(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("data was loaded before the arguments were checked")
 
+    import seqdrop.presets  # imported first, so that it binds the real function
+
     monkeypatch.setattr(seqdrop.data, "load_dataset", refuse)
+    monkeypatch.setattr(seqdrop.presets, "load_dataset", refuse)
 
 
 @pytest.mark.parametrize(
