@@ -105,7 +105,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
         raise ZeroDivisionError("a bug")
 
     parser = build_parser()
-    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(cli, "build_parser", lambda argv=(): parser)
     parser._subparsers._group_actions[0].choices["run"].set_defaults(func=broken)
     with pytest.raises(ZeroDivisionError):
         main(["run"])
@@ -149,3 +149,20 @@ def test_missing_extra_is_an_installation_hint(monkeypatch, capsys):
     monkeypatch.setattr(builtins, "__import__", no_yaml)
     assert main(["run", "--no-progress"]) == 2
     assert "pip install 'seqdrop[course]'" in _one_error_line(capsys)
+
+
+def test_sweep_is_loaded_only_for_seqdrop_sweep():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom seqdrop.cli import main\nmain(['run', '--resume'])\n"
+            "print([m for m in sys.modules if m.startswith(('seqdrop.sweep', 'dask'))])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_sweep_subcommand(capsys):
+    pytest.importorskip("seqdrop.sweep.cli")
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", "--help"])
+    assert info.value.code == 0 and "sweep" in capsys.readouterr().out

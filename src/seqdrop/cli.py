@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -142,14 +143,16 @@ def _add_train(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_cmd_train)
 
 
-def _add_sweep(sub: Any, common: argparse.ArgumentParser) -> None:
-    try:
-        sweep_cli = importlib.import_module(".sweep.cli", __package__)
-    except ModuleNotFoundError as exc:  # the sweep package is optional in a partial checkout
-        if exc.name not in (f"{__package__}.sweep", f"{__package__}.sweep.cli"):
-            raise
+def _add_sweep(sub: Any, common: argparse.ArgumentParser, *, chosen: bool) -> None:
+    """``seqdrop sweep`` from :mod:`seqdrop.sweep.cli`, imported only when it is the command
+    (Dask and friends stay out of ``seqdrop run``)."""
+    if importlib.util.find_spec(f"{__package__}.sweep") is None:
         return
-    p = sub.add_parser("sweep", parents=[common], help="run a grid of trials over seeds")
+    p = sub.add_parser("sweep", parents=[common],
+                       help="run a grid of trials over seeds (Dask), resumable")
+    if not chosen:
+        return
+    sweep_cli = importlib.import_module(".sweep.cli", __package__)
     sweep_cli.add_arguments(p)
     p.set_defaults(func=sweep_cli.main)
 
@@ -212,8 +215,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
               progress=not args.no_progress, seed=args.seed, device=args.device, **overrides)
     return 0
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``seqdrop`` parser with its subcommands."""
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The ``seqdrop`` parser with its subcommands (``argv`` tells which one to load fully)."""
     common = _common()
     parser = _Parser(prog="seqdrop", description="Dropout in sequence models: notebooks, "
                      "training and sweeps.")
@@ -223,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_run(sub, common)
     _add_train(sub, common)
-    _add_sweep(sub, common)
+    _add_sweep(sub, common, chosen="sweep" in [a for a in argv if not a.startswith("-")][:1])
     return parser
 
 
@@ -253,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
