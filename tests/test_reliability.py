@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -220,3 +221,14 @@ def test_a_dropout_of_one_is_refused_whatever_else_is_set():
         for site in ("model_output_dropout", "dropout"):
             with pytest.raises(ParameterError, match=rf"'{site}' = 1.0"):
                 RNNLanguageModel(10, 4, 4, 2, dropouts=RecurrentDropout(**{site: 1.0, **extra}))
+
+
+@pytest.mark.slow
+def test_fault_scenarios_end_to_end():
+    """benchmarks/faults.py with real processes (the notebook runner's rows are tested by its own suite)."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "faults.py"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, str(script), "--skip", "notebook runner"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
+    assert proc.returncode == 0 and " NO " not in proc.stdout, proc.stdout + proc.stderr[-3000:]
+    assert proc.stdout.count(" yes ") >= 8, proc.stdout
