@@ -80,7 +80,8 @@ def one_trial_seconds(threads: int, steps: int) -> float:
 
 
 def case_threads(args: argparse.Namespace) -> list[dict[str, Any]]:
-    old = int(subprocess.check_output([sys.executable, "-c", "import torch; print(torch.get_num_threads())"]))
+    clean = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    old = int(subprocess.check_output([sys.executable, "-c", "import torch; print(torch.get_num_threads())"], env=clean))
     settings = {"default (1 thread)": 1, f"old (torch default, {old} threads)": old}
     one_trial_seconds(1, 5)  # warm-up: imports, data cache
     times: dict[tuple[str, bool], list[float]] = {}
