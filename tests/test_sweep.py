@@ -307,3 +307,22 @@ def test_plot_paired_difference_draws_mean_ci_and_zero_line():
     (filled,) = [line for line in ax.lines if line.get_marker() == "o" and line.get_mfc() != "none"]
     assert list(filled.get_ydata()) == pytest.approx(list(d["mean"]))
     plt.close(fig)
+
+
+def bad_output(config: dict) -> dict:
+    """Returns what a trial must not: a non-scalar metric, or a history that is not JSON."""
+    if config["kind"] == "metric":
+        return {"acc": [0.1, 0.2]}
+    if config["kind"] == "history":
+        return {"acc": 0.5, "history": [{"epoch": 1, "when": object()}]}
+    return {"seed": 1.0}
+
+
+def test_malformed_trial_output_fails_that_trial_only(tmp_path):
+    with pytest.warns(SweepWarning, match="3 of 3 trials failed"):
+        res = sweep(bad_output, {"kind": ["metric", "history", "clash"]}, seeds=1, store=tmp_path / "b",
+                    scheduler="serial", progress=False)
+    errors = list(res.trials["error"])
+    assert "metric 'acc' = [0.1, 0.2] is not a number" in errors[0]
+    assert "history is not plain JSON" in errors[1]
+    assert "metric 'seed' has the name of a config key" in errors[2]

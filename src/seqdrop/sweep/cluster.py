@@ -7,6 +7,7 @@ busy processes), so each worker runs one trial at a time with ``torch.set_num_th
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -134,7 +135,12 @@ def _split_result(out: Any, config: dict[str, Any]) -> tuple[dict[str, Any], lis
             value = metrics[name] = value.item()
         if value is not None and not isinstance(value, (bool, int, float, str)):
             raise TypeError(f"metric {name!r} = {value!r} is not a number, string or bool")
-    return metrics, [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in history]
+    history = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in history]
+    try:
+        json.dumps(history)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"the trial's history is not plain JSON (numbers, strings): {exc}") from None
+    return metrics, history
 
 
 def run_trial(trial_path: str, key: str, config: dict[str, Any], threads: int) -> dict[str, Any]:
