@@ -14,9 +14,15 @@ from pathlib import Path
 import pytest
 
 from seqdrop.io import TEMP_SUFFIX
-from seqdrop.sweep import SCHEDULER_ENV, SweepError, sweep, trial_function
+from seqdrop.sweep import SCHEDULER_ENV, SweepError, shutdown_local_cluster, sweep, trial_function
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_the_local_cluster():
+    yield
+    shutdown_local_cluster()
 
 MLP_GRID = {"data": "digits-rows", "hidden_sizes": [[32]], "dropout": [0.0, 0.5], "epochs": 2, "batch_size": 32}
 
@@ -54,6 +60,9 @@ def test_serial_and_local_cluster_give_identical_metrics(tmp_path, capsys):
         assert list(serial.trials[metric]) == list(dist.trials[metric]), metric
     cols = ["key", "epoch", "train_loss", "val_loss"]
     assert serial.history[cols].equals(dist.history[cols])
+    again = sweep("noop", {"value": [1.0, 2.0]}, seeds=2, store=tmp_path / "noop", workers=2, progress=True)
+    assert "local Dask cluster" not in capsys.readouterr().err  # the cluster is kept between sweeps
+    assert set(again.trials["worker"]) <= set(dist.trials["worker"]) and list(again.trials["result"]) == [1, 1, 2, 2]
 
 
 def test_a_killed_worker_loses_and_duplicates_no_trial(tmp_path):

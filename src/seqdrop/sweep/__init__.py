@@ -13,7 +13,7 @@ folder (default ``runs/sweeps/<name>/``), so an interrupted sweep resumes where 
 """
 from __future__ import annotations
 
-from .cluster import SCHEDULER_ENV, SERIAL, available_cores
+from .cluster import SCHEDULER_ENV, SERIAL, available_cores, shutdown_local_cluster
 from .core import SweepResult, SweepWarning, default_store, sweep
 from .plots import plot_paired_difference
 from .spec import SweepError, expand_grid, resolve_trial, trial_function, trial_hash
@@ -37,6 +37,7 @@ __all__ = [
     "format_summary",
     "default_store",
     "available_cores",
+    "shutdown_local_cluster",
     "SCHEDULER_ENV",
     "SERIAL",
 ]
