@@ -90,13 +90,14 @@ def test_sigkill_of_the_driver_then_rerun_recomputes_nothing_finished(tmp_path):
     log, store = tmp_path / "calls.log", tmp_path / "sw"
     code = textwrap.dedent(DRIVER.format(tests=str(Path(__file__).parent), log=str(log), store=str(store)))
     proc = subprocess.Popen([sys.executable, "-c", code])
-    deadline = time.monotonic() + 60
-    while len(list((store / "trials").glob("*.json"))) < 3 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 600  # generous: a loaded machine imports torch slowly
+    while len(list((store / "trials").glob("*.json"))) < 2 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the driver exited before it could be killed"
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     finished = {json.loads(p.read_text())["config"]["seed"] for p in (store / "trials").glob("*.json")}
-    assert 3 <= len(finished) < 12 and (store / "seqdrop.lock").exists()
+    assert 2 <= len(finished) < 12 and (store / "seqdrop.lock").exists()
     before = len(log.read_text().splitlines())
     res = sweep(logged, {"log": str(log), "sleep": 0.4}, seeds=12, store=store, scheduler="serial", progress=False)
     rerun = [int(s) for s in log.read_text().splitlines()[before:]]
