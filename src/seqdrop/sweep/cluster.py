@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ..params import check_int
+from .._validation import check_int
 from .spec import SweepError
 
 __all__ = [
