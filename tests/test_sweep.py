@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqdrop.params import ParameterError, check_probability
+from seqdrop._validation import ParameterError, check_probability
 from seqdrop.sweep import (
     SweepError,
     SweepStore,
