@@ -15,17 +15,20 @@ test streams, or a stratified share of the FSDD training recordings.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
+
+import pandas as pd
 
 from .data import LMCorpus, SequenceDataset, SequenceSplit, load_fsdd_mfcc, load_ptb, stratified_split
 from .models import RNNLanguageModel, SequenceClassifier
 from .params import check_choice, check_float, check_int, check_probability
-from .sweep import trial_function
+from .sweep import paired_difference, trial_function
 from .train import TrainResult, fit
 from .utils import seed_everything
 from .variants import RECIPES, recipe
 
-__all__ = ["lm_recipe", "classifier_recipe"]
+__all__ = ["lm_recipe", "classifier_recipe", "recipe_differences"]
 
 CELLS = ("lstm", "gru", "rnn_tanh")
 
@@ -66,7 +69,7 @@ def _best(result: TrainResult, names: tuple[str, ...]) -> dict[str, Any]:
 
 @trial_function(
     defaults=dict(cell="lstm", recipe="none", p=0.5, embedding_size=128, hidden_size=128, num_layers=2,
-                  train_tokens=10_000, valid_tokens=4_000, epochs=6, batch_size=8, bptt=35, lr=1.0,
+                  train_tokens=8_000, valid_tokens=4_000, epochs=5, batch_size=4, bptt=35, lr=1.0,
                   decay_start=3, lr_decay=0.5, clip=5.0, optimizer="sgd"),
     checks=dict(cell=_choice(*CELLS), recipe=_choice(*RECIPES), p=check_probability,
                 embedding_size=_int(1), hidden_size=_int(1), num_layers=_int(1), train_tokens=_int(1000),
@@ -83,7 +86,7 @@ def lm_recipe(config: dict[str, Any]) -> dict[str, Any]:
     seed_everything(c["seed"])
     model = RNNLanguageModel(data.vocab_size, c["embedding_size"], c["hidden_size"], c["num_layers"], c["cell"],
                              dropouts=recipe(c["recipe"], c["p"], c["cell"]))
-    result = fit(model, data, seed=c["seed"], device="cpu", progress=False, verbose=False, epochs=c["epochs"],
+    result = fit(model, data, seed=c["seed"], device="auto", progress=False, verbose=False, epochs=c["epochs"],
                  batch_size=c["batch_size"], eval_batch_size=20, bptt=c["bptt"], lr=c["lr"],
                  lr_schedule="step", decay_start=c["decay_start"], lr_decay=c["lr_decay"], clip=c["clip"],
                  optimizer=c["optimizer"])
@@ -121,8 +124,19 @@ def classifier_recipe(config: dict[str, Any]) -> dict[str, Any]:
     seed_everything(c["seed"])
     model = SequenceClassifier(data.num_features, c["hidden_size"], data.num_classes, c["num_layers"], c["cell"],
                                dropouts=recipe(c["recipe"], c["p"], c["cell"], embedding=False))
-    result = fit(model, data, seed=c["seed"], device="cpu", progress=False, verbose=False, epochs=c["epochs"],
+    result = fit(model, data, seed=c["seed"], device="auto", progress=False, verbose=False, epochs=c["epochs"],
                  batch_size=c["batch_size"], optimizer="adam", lr=c["lr"], clip=5.0)
     out = _best(result, ("val_acc", "test_acc", "val_loss", "test_loss"))
     out["n_params"] = sum(p.numel() for p in model.parameters())
     return out
+
+
+def recipe_differences(
+    trials: pd.DataFrame, metric: str, baseline: str, recipes: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """``metric[recipe] − metric[baseline]`` paired by seed, mean and 95% CI, one row per
+    recipe (:func:`seqdrop.sweep.paired_difference`); ``significant``: the CI excludes 0."""
+    names = [r for r in (recipes or trials["recipe"].unique()) if r != baseline]
+    rows = [paired_difference(trials, metric, by="recipe", a=a, b=baseline, within=[]) for a in names]
+    return pd.concat(rows, ignore_index=True)[["a", "b", "mean", "ci_low", "ci_high", "significant"]]
+

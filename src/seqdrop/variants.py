@@ -38,12 +38,12 @@ __all__ = ["RECIPES", "PAPERS", "SITES", "recipe", "site_table", "site_matrix"]
 RECIPES = ("none", "zaremba", "gal", "semeniuta", "weight_drop", "zoneout", "awd")
 PAPERS = {
     "none": "",
-    "zaremba": "zaremba2014",
-    "gal": "gal2016",
-    "semeniuta": "semeniuta2016",
-    "weight_drop": "merity2017",
-    "zoneout": "krueger2017",
-    "awd": "merity2017",
+    "zaremba": "zaremba2014recurrent",
+    "gal": "gal2016theoretically",
+    "semeniuta": "semeniuta2016recurrent",
+    "weight_drop": "merity2018regularizing",
+    "zoneout": "krueger2017zoneout",
+    "awd": "merity2018regularizing",
 }
 
 
