@@ -10,7 +10,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (seqdrop)
 #     language: python
 #     name: python3
 # ---
@@ -41,12 +41,12 @@
 # - choose a dropout rate for a recipe from a rate sweep.
 #
 # **Prerequisites and run time.** Chapters 00 (what dropout computes) and 02 (the mask
-# sites of a vanilla RNN). Run time: smoke about 15 s; course profile (the defaults: 33
-# trainings of a 2×128 LSTM on 8,000 PTB words) about 4 minutes on 2 idle cores (two
-# workers, one thread each), measured as CPU time on a shared machine (see the closing
-# note of the chapter); paper profile (`params/paper.yaml`: the full training set, 2×650
-# units as Zaremba's medium model, 5 seeds, plus the Zaremba-medium and Gal-medium
-# presets) several GPU-hours, an estimate, not a measurement.
+# sites of a vanilla RNN). Run time: smoke under 20 CPU-seconds; course profile (the
+# defaults: 33 trainings of a 2×128 LSTM on 8,000 PTB words, about 15 CPU-seconds each
+# with one thread, measured on a shared machine) an estimated 4–5 minutes on 2 idle cores
+# (two workers, one thread each); paper profile (`params/paper.yaml`: the full training
+# set, 2×650 units as Zaremba's medium model, 5 seeds, plus the Zaremba-medium and
+# Gal-medium presets) several GPU-hours, an estimate, not a measurement.
 
 # %% tags=["parameters"]
 p = 0.5  # every recipe's rate in the main comparison (drop probability)
@@ -69,7 +69,7 @@ presets = []  # paper profile: published settings to rerun, e.g. ["zaremba-mediu
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.params import (ParameterError, check_bool, check_choice, check_float,
+from seqdrop.course import (ParameterError, check_bool, check_choice, check_float,
                             check_int, check_probability)
 from seqdrop.presets import list_presets
 
@@ -109,7 +109,7 @@ import seaborn as sns
 import torch
 from IPython.display import Markdown, display
 
-import seqdrop
+from seqdrop.course import record, savefig, setup_figures
 from seqdrop.evidence import Claims, interval
 from seqdrop.memory_loss import SITES, ideal_state_survival, memory_curve
 from seqdrop.nn import reference
@@ -118,8 +118,7 @@ from seqdrop.variant_trials import lm_recipe, recipe_differences
 from seqdrop.variants import RECIPES, site_matrix
 
 torch.set_num_threads(1)
-sns.set_theme(style="whitegrid", context="notebook")
-plt.rcParams["figure.dpi"] = 100
+setup_figures()
 pd.set_option("display.precision", 3)
 claims = Claims(check=check_claims)
 seeds = list(range(base_seed, base_seed + n_seeds))
@@ -174,7 +173,7 @@ sns.heatmap(rates, annot=labels, fmt="", cmap="Blues", vmin=0, vmax=1, cbar=Fals
 ax.set(xlabel="mask site", ylabel="recipe",
        title=f"drop rate and mask scope per site, p = {p:g} (LSTM)")
 ax.tick_params(axis="x", rotation=30)
-seqdrop.savefig(fig, "03_recipe_sites")
+savefig(fig, "03_recipe_sites")
 plt.show()
 
 # %% [markdown]
@@ -203,7 +202,7 @@ ax.plot(range(memory_steps + 1), ideal_state_survival(memory_p, memory_steps), "
 ax.set(xlabel="time step t", ylabel=r"$R^2$ of $c_0$ read from $c_t$",
        title=f"LSTM memory under dropout, p = {memory_p:g}")
 ax.legend(fontsize=8)
-seqdrop.savefig(fig, "03_memory_loss")
+savefig(fig, "03_memory_loss")
 plt.show()
 
 # %%
@@ -254,7 +253,7 @@ ax.set(yscale="log", ylabel="validation perplexity",
        title=f"2×{hidden_size} LSTM, {train_tokens:,} PTB words, p = {p:g}, "
              f"{n_seeds} seeds")
 ax.legend(fontsize=8, ncol=2)
-seqdrop.savefig(fig, "03_validation_curves")
+savefig(fig, "03_validation_curves")
 plt.show()
 
 # %% [markdown]
@@ -274,7 +273,7 @@ sns.pointplot(data=trials, y="recipe", x="val_ppl", order=order, errorbar=("ci",
               linestyle="none", ax=ax)
 ax.set(xlabel="best validation perplexity (mean, 95% CI)", ylabel="",
        title=f"p = {p:g}, {n_seeds} seeds")
-seqdrop.savefig(fig, "03_best_val_ppl")
+savefig(fig, "03_best_val_ppl")
 plt.show()
 
 # %%
@@ -283,11 +282,11 @@ worse = vs_none[vs_none["ci_low"] > 0]["a"].tolist()
 noise = vs_none[~vs_none["significant"]]["a"].tolist()
 best_two = [r for r in order if r != "none"][:2]
 for r in RECIPES[1:]:
-    seqdrop.record(f"val_ppl_{r}_minus_none",
+    record(f"val_ppl_{r}_minus_none",
                    float(vs_none.set_index("a").loc[r, "mean"]))
 none_runs = trials[trials["recipe"] == "none"]
 turn = mean_ci(none_runs["final_val_ppl"] - none_runs["val_ppl"])
-seqdrop.record("none_turn_up", turn[0])
+record("none_turn_up", turn[0])
 claims.add(
     turn[0] > 0,
     f"Without dropout the model overfits within the budget: its validation perplexity "
@@ -317,14 +316,14 @@ sns.pointplot(data=trials, y="recipe", x="gap", order=order, errorbar=("ci", 95)
               linestyle="none", ax=ax)
 ax.set(xlabel="validation − training perplexity at the best epoch",
        ylabel="", title="generalisation gap (mean, 95% CI)")
-seqdrop.savefig(fig, "03_gap")
+savefig(fig, "03_gap")
 plt.show()
 
 # %%
 gap_vs_none = recipe_differences(trials, "gap", "none", order)
 narrower = gap_vs_none[gap_vs_none["ci_high"] < 0]["a"].tolist()
 gap_none = mean_ci(trials.loc[trials["recipe"] == "none", "gap"])
-seqdrop.record("gap_none", gap_none[0])
+record("gap_none", gap_none[0])
 claims.add(
     True,  # a reading of the table below
     f"No dropout has a gap of {gap_none[0]:.0f} [{gap_none[1]:.0f}, {gap_none[2]:.0f}] "
@@ -353,7 +352,7 @@ sns.pointplot(data=rate_table, x="p", y="val_ppl", hue="recipe", native_scale=Tr
               errorbar=("ci", 95), dodge=0.02, ax=ax)
 ax.set(xlabel="rate p", ylabel="best validation perplexity",
        title=f"rate sweep, {n_seeds} seeds (mean, 95% CI)")
-seqdrop.savefig(fig, "03_rate_sweep")
+savefig(fig, "03_rate_sweep")
 plt.show()
 
 # %%
@@ -368,7 +367,7 @@ for r in best_two:
 columns = ["recipe", "a", "b", "mean", "ci_low", "ci_high", "significant"]
 rate_diff = pd.concat(rate_rows, ignore_index=True)[columns]
 for r in best_two:
-    seqdrop.record(f"best_rate_{r}", float(best_rate[r]))
+    record(f"best_rate_{r}", float(best_rate[r]))
     rows = rate_diff[rate_diff["recipe"] == r].iterrows()
     claims.add(True, f"{r}: the lowest mean validation perplexity of the sweep is at "
                f"p = {best_rate[r]:g}; against p = {p:g}: " + "; ".join(

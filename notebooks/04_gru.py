@@ -10,7 +10,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (seqdrop)
 #     language: python
 #     name: python3
 # ---
@@ -39,10 +39,11 @@
 # - compare cell types fairly: equal parameter count, each with its own best recipe.
 #
 # **Prerequisites and run time.** Chapter 03 (the recipes and Semeniuta's memory argument).
-# Run time: smoke about 15 s; course profile (the defaults: 21 PTB trainings and 63
-# spoken-digit trainings) about 4 minutes on 2 idle cores (two workers, one thread each),
-# measured as CPU time on a shared machine; paper profile (`params/paper.yaml`: the full
-# PTB training set at 2×650, all FSDD recordings, 5 seeds) a few GPU-hours, an estimate.
+# Run time: smoke under 20 CPU-seconds; course profile (the defaults: 21 PTB trainings of
+# about 15 CPU-seconds and 63 spoken-digit trainings of 2–10 CPU-seconds, measured one
+# thread each on a shared machine) an estimated 5 minutes on 2 idle cores (two workers,
+# one thread each); paper profile (`params/paper.yaml`: the full PTB training set at
+# 2×650, all FSDD recordings, 5 seeds) a few GPU-hours, an estimate.
 
 # %% tags=["parameters"]
 p = 0.5  # every recipe's rate on PTB (drop probability)
@@ -65,7 +66,7 @@ scheduler = None  # None: local Dask cluster; "serial"; or an address tcp://host
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.params import (ParameterError, check_bool, check_float, check_int,
+from seqdrop.course import (ParameterError, check_bool, check_float, check_int,
                             check_probability)
 
 p = check_probability("p", p)
@@ -97,7 +98,7 @@ import seaborn as sns
 import torch
 from IPython.display import Markdown, display
 
-import seqdrop
+from seqdrop.course import record, savefig, setup_figures
 from seqdrop.evidence import Claims, excludes_zero, interval
 from seqdrop.gru_masks import carry_identity_error, placement_noise
 from seqdrop.memory_loss import SITES, memory_curve
@@ -107,8 +108,7 @@ from seqdrop.variant_trials import classifier_recipe, lm_recipe, recipe_differen
 from seqdrop.variants import RECIPES
 
 torch.set_num_threads(1)
-sns.set_theme(style="whitegrid", context="notebook")
-plt.rcParams["figure.dpi"] = 100
+setup_figures()
 pd.set_option("display.precision", 3)
 claims = Claims(check=check_claims)
 seeds = list(range(base_seed, base_seed + n_seeds))
@@ -158,7 +158,7 @@ fig, ax = plt.subplots(figsize=(6.5, 2.6))
 sns.barplot(data=noise, y="placement", x="noise_std", ax=ax, color="C0")
 ax.set(xlabel=r"std of $h_t$ over masks (mean over units)", ylabel="",
        title=f"noise one mask puts into one GRU step, p = {memory_p:g}")
-seqdrop.savefig(fig, "04_placement_noise")
+savefig(fig, "04_placement_noise")
 plt.show()
 noise
 
@@ -195,7 +195,7 @@ sns.lineplot(data=memory, x="t", y="memory", hue="site", ax=ax)
 ax.set(xlabel="time step t", ylabel=r"$R^2$ of $h_0$ read from $h_t$",
        title=f"GRU memory under dropout, p = {memory_p:g}")
 ax.legend(fontsize=8)
-seqdrop.savefig(fig, "04_memory_loss")
+savefig(fig, "04_memory_loss")
 plt.show()
 
 # %%
@@ -234,7 +234,7 @@ sns.pointplot(data=lm_trials, y="recipe", x="val_ppl", order=lm_order,
 ax.set(xlabel="best validation perplexity (mean, 95% CI)", ylabel="",
        title=f"GRU 2×{hidden_size}, {train_tokens:,} PTB words, p = {p:g}, "
              f"{n_seeds} seeds")
-seqdrop.savefig(fig, "04_ptb_recipes")
+savefig(fig, "04_ptb_recipes")
 plt.show()
 
 lm_vs_none = recipe_differences(lm_trials, "val_ppl", "none", lm_order)
@@ -244,7 +244,7 @@ lm_vs_none
 lm_beats = lm_vs_none[lm_vs_none["ci_high"] < 0]["a"].tolist()
 lm_noise = lm_vs_none[~lm_vs_none["significant"]]["a"].tolist()
 for r in RECIPES[1:]:
-    seqdrop.record(f"gru_val_ppl_{r}_minus_none",
+    record(f"gru_val_ppl_{r}_minus_none",
                    float(lm_vs_none.set_index("a").loc[r, "mean"]))
 claims.add(
     True,  # a reading of the table above
@@ -287,7 +287,7 @@ sns.pointplot(data=digits, y="recipe", x="val_loss", hue="cell", order=list(RECI
               errorbar=("ci", 95), linestyle="none", dodge=0.4, ax=ax)
 ax.set(xlabel="best validation loss (mean, 95% CI)", ylabel="",
        title=f"spoken digits, {digits_params:,} parameters per model, p = {digits_p:g}")
-seqdrop.savefig(fig, "04_digits_recipes")
+savefig(fig, "04_digits_recipes")
 plt.show()
 
 # %%
@@ -320,7 +320,7 @@ sns.pointplot(data=picked, y="cell (recipe)", x="test_acc", errorbar=("ci", 95),
               linestyle="none", ax=ax)
 ax.set(xlabel="test accuracy at the best recipe (mean, 95% CI)", ylabel="",
        title=f"equal parameter count ({digits_params:,}), {n_seeds} seeds")
-seqdrop.savefig(fig, "04_cells_equal_params")
+savefig(fig, "04_cells_equal_params")
 plt.show()
 
 pairs = (("gru", "lstm"), ("gru", "rnn_tanh"), ("lstm", "rnn_tanh"))
@@ -328,7 +328,7 @@ cells = pd.concat([paired_difference(picked, "test_acc", by="cell", a=a, b=b, wi
                    for a, b in pairs], ignore_index=True)
 cells = cells[["a", "b", "mean", "ci_low", "ci_high", "significant"]]
 for _, row in cells.iterrows():
-    seqdrop.record(f"test_acc_{row['a']}_minus_{row['b']}", float(row["mean"]))
+    record(f"test_acc_{row['a']}_minus_{row['b']}", float(row["mean"]))
 cells
 
 # %%

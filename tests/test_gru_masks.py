@@ -3,7 +3,7 @@ import torch
 
 from seqdrop.gru_masks import PLACEMENTS, carry_identity_error, gru_cell_reset_before, gru_step, placement_noise
 from seqdrop.nn import reference
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 
 
 def _weights(h=6, seed=0):

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from seqdrop.memory_loss import SITES, decodable_fraction, ideal_state_survival, memory_curve
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 
 
 def test_decodable_fraction_bounds():

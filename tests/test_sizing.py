@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from seqdrop.models import SequenceClassifier
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 from seqdrop.sizing import (
     classifier_param_count,
     equal_param_sizes,

@@ -1,7 +1,7 @@
 import pytest
 
 from seqdrop.nn.options import RecurrentDropout
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 from seqdrop.variants import RECIPES, recipe, site_matrix, site_table
 
 

@@ -26,7 +26,7 @@ from torch import Tensor
 
 from .dropout import bernoulli_mask
 from .nn import reference
-from .params import check_int, check_probability
+from ._validation import check_int, check_probability
 
 __all__ = ["PLACEMENTS", "gru_cell_reset_before", "gru_step", "carry_identity_error", "placement_noise"]
 

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from .dropout import bernoulli_mask
 from .nn import reference
-from .params import ParameterError, check_choice, check_int, check_probability
+from ._validation import ParameterError, check_choice, check_int, check_probability
 
 __all__ = ["SITES", "memory_curve", "decodable_fraction", "ideal_state_survival"]
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .data import LMCorpus, SequenceDataset, SequenceSplit, load_fsdd_mfcc, load_ptb, stratified_split
 from .models import RNNLanguageModel, SequenceClassifier
-from .params import check_choice, check_float, check_int, check_probability
+from ._validation import check_choice, check_float, check_int, check_probability
 from .sweep import paired_difference, trial_function
 from .train import TrainResult, fit
 from .utils import seed_everything
