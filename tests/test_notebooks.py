@@ -24,6 +24,7 @@ IDS = [nb.stem for nb in NOTEBOOKS]
 # One out-of-range value per notebook: running with it must fail naming the parameter.
 BAD_VALUES = {
     "00_dropout_formula": ("p", 1.5),
+    "01_what_dropout_is_for": ("train_size", 50),
 }
 
 
