@@ -19,7 +19,7 @@
 # # 00 · What does dropout actually compute?
 #
 # The suite starts from a Chinese blog article on dropout in RNN, LSTM and GRU models
-# {cite}`seqdrop_article`. Its formula multiplies every activation by "the dropout
+# (its text is in the project's `shared/seed/` folder). Its formula multiplies every activation by "the dropout
 # probability" $p_j$:
 #
 # $$
@@ -625,7 +625,6 @@ display(Markdown(claims.markdown()))
 #
 # ## References
 #
-# - {cite:t}`seqdrop_article`: the source article (Chinese), whose formula §1 corrects.
 # - {cite:t}`srivastava2014dropout`: dropout, weight scaling (§4), the linear-model
 #   penalty (§9.1); {cite:t}`hinton2012improving`: weight scaling as the geometric mean.
 # - {cite:t}`baldi2013understanding`: the geometric-mean analysis of dropout.

@@ -18,10 +18,11 @@
 # %% [markdown]
 # # 01 · What is dropout for, and is it better than the alternatives?
 #
-# The source article {cite}`seqdrop_article` shows one network, 784-128-10 with a ReLU and
-# `Dropout(0.5)`, in Keras and in PyTorch, and says that dropout "prevents overfitting". Its
-# FAQ then asks how dropout differs from L1/L2 regularisation (question 1) and from early
-# stopping and data augmentation (question 2), and answers with how each is implemented.
+# The source article of this course (a Chinese blog article on dropout in RNN/LSTM/GRU)
+# shows one network, 784-128-10 with a ReLU and `Dropout(0.5)`, in Keras and in PyTorch,
+# and says that dropout "prevents overfitting". Its FAQ then asks how dropout differs from
+# L1/L2 regularisation (question 1) and from early stopping and data augmentation
+# (question 2), and answers with how each is implemented.
 # This chapter answers both with numbers. We train the article's network on real MNIST
 # digits in a regime where it overfits (a small training set), watch the overfitting happen,
 # sweep the dropout rate, and compare dropout with L1, L2, early stopping, augmentation and
@@ -463,8 +464,6 @@ display(Markdown(claims.markdown()))
 #
 # ## References
 #
-# - {cite:t}`seqdrop_article`: the source article (Chinese) with the Keras and PyTorch
-#   listings and the FAQ answered here.
 # - {cite:t}`srivastava2014dropout`: dropout on MNIST and the rates it recommends.
 # - {cite:t}`lecun1998gradient`: the MNIST digits; {cite:t}`simard2003best`: distortions of
 #   the digit images as augmentation.

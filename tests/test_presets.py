@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 
 import pytest
@@ -13,7 +12,6 @@ from seqdrop.presets import PRESETS, build_model, get_preset, list_presets, trai
 from seqdrop.train import TrainConfig, fit
 from seqdrop.utils import seed_everything
 
-HAS_SEQDROP_NN = importlib.util.find_spec("seqdrop.nn") is not None
 BASE = ["zaremba-small", "zaremba-medium", "zaremba-large", "gal-medium", "gal-large", "awd-lstm"]
 
 
@@ -43,22 +41,19 @@ def test_published_numbers_and_key_hyperparameters():
     assert get_preset("zaremba-medium").published_test == 82.7 and get_preset("zaremba-large").published_test == 78.4
     awd = train_config("awd-lstm")
     assert (awd.optimizer, awd.lr, awd.bptt, awd.variable_bptt, awd.clip, awd.lm_loss) == ("ntasgd", 30.0, 70, True, 0.25, "mean")
-    assert get_preset("gal-large").model["recurrent_dropout"] == 0.3
+    assert get_preset("gal-large").model["dropouts"].recurrent_dropout == 0.3
 
 
 def test_full_size_parameter_counts():
     counts = {n: sum(p.numel() for p in build_model(n, 10_000).parameters()) for n in ("zaremba-small", "zaremba-medium")}
     assert counts["zaremba-small"] == 4_653_200
     assert 19_000_000 < counts["zaremba-medium"] < 20_500_000
-    if HAS_SEQDROP_NN:
-        assert 24_000_000 < sum(p.numel() for p in build_model("awd-lstm", 10_000).parameters()) < 24_500_000
+    assert 24_000_000 < sum(p.numel() for p in build_model("awd-lstm", 10_000).parameters()) < 24_500_000
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_runs_a_few_steps(name):
     p = get_preset(name)
-    if not HAS_SEQDROP_NN and any(k in p.model for k in ("recurrent_dropout", "weight_dropout")):
-        pytest.skip("needs seqdrop.nn")
     corpus = load_ptb("char", max_tokens=2000)  # real text; tiny vocabulary keeps this fast
     seed_everything(0)
     small = {"embedding_size": 8, "hidden_size": 8 if not p.model.get("tie_weights") else 12}

@@ -10,10 +10,15 @@ import torch
 
 from seqdrop.data import load_digits_rows, load_ptb
 from seqdrop.models import FeedForwardNet, RNNLanguageModel, SequenceClassifier
+from seqdrop.nn import RecurrentDropout
 from seqdrop.train import NonFiniteLossError, TrainConfig, Trainer, fit, lm_loss
 from seqdrop.utils import seed_everything
 
 TIMING = ["seconds", "train_seconds", "tokens_per_s"]
+ZAREMBA_03 = RecurrentDropout(model_input_dropout=0.3, model_layer_dropout=0.3, model_output_dropout=0.3)
+AWD_SMALL = RecurrentDropout(
+    locked=True, embedding_dropout=0.1, model_input_dropout=0.2, model_layer_dropout=0.2, model_output_dropout=0.2
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +28,7 @@ def corpus():
 
 def _lm(seed: int = 0) -> RNNLanguageModel:
     seed_everything(seed)
-    return RNNLanguageModel(50, 16, 16, 2, dropout=0.3, init_range=0.1)
+    return RNNLanguageModel(50, 16, 16, 2, dropouts=ZAREMBA_03, init_range=0.1)
 
 
 CFG = TrainConfig(
@@ -125,7 +130,7 @@ def test_ntasgd_switch_plateau_and_penalties():
 
 def test_ar_tar_max_steps_and_mean_loss(corpus):
     seed_everything(0)
-    m = RNNLanguageModel(50, 8, 12, 2, locked=True, dropout=0.2, tie_weights=True, embedding_dropout=0.1)
+    m = RNNLanguageModel(50, 8, 12, 2, dropouts=AWD_SMALL, tie_weights=True)
     cfg = TrainConfig(epochs=3, batch_size=5, bptt=10, variable_bptt=True, lr=5.0, lm_loss="mean", clip=0.25,
                       ar_alpha=2.0, tar_beta=1.0, max_steps=7, max_eval_batches=2, bpc=True)
     res = fit(m, corpus, cfg, progress=False)

@@ -1,152 +1,90 @@
 """Models for dropout experiments: word/char language model, sequence classifier, feed-forward net.
 
-Every dropout site is a constructor argument. Recurrent layers come from ``torch.nn`` (fused
-cuDNN / oneDNN kernels) or from ``seqdrop.nn`` (drop-in replacements with recurrent-dropout
-options), chosen by ``rnn_impl``:
+The recurrent models take every dropout option as one argument, ``dropouts=`` (a
+:class:`seqdrop.nn.RecurrentDropout`, or a dict of its fields), and always build
+:mod:`seqdrop.nn` layers (bit-identical to ``torch.nn`` when no option is on). The model
+applies the *model* fields around its recurrent stack and hands the recurrence options
+(``recurrent_dropout``, ``update_dropout``, ``weight_dropout``, ``zoneout``, ...) to every
+layer; the table of fields is :func:`seqdrop.nn.options_table`. Site names follow Zaremba
+et al. 2014, Gal & Ghahramani 2016 and Merity et al. 2017 (AWD-LSTM ``dropoute``,
+``dropouti``, ``dropouth``, ``dropout``):
 
-- ``"auto"`` (default): ``torch.nn`` unless an option only ``seqdrop.nn`` has is set
-  (``recurrent_dropout``, ``update_dropout``, ``weight_dropout``, ``zoneout``, ...);
-- ``"torch"``: always ``torch.nn`` (an error if such an option is set);
-- ``"seqdrop"``: always ``seqdrop.nn``.
-
-Dropout sites of :class:`RNNLanguageModel` (names as in Zaremba et al. 2014, Gal & Ghahramani
-2016, Merity et al. 2017):
-
-===================  ==================================================================
-``embedding_dropout`` word-type dropout: whole rows of the embedding matrix (Gal §4; AWD §4.3)
-``input_dropout``    on the embedding output (AWD ``dropouti``)
-``layer_dropout``    between recurrent layers (AWD ``dropouth``; ``nn.LSTM(dropout=)``)
-``output_dropout``   on the last layer's output, before the decoder (AWD ``dropout``)
-``dropout``          default for the three above (Zaremba's single ``p``)
-``locked``           ``False``: a fresh mask at every time step (Zaremba);
-                     ``True``: one mask per sequence, shared over time (Gal; AWD ``LockedDropout``)
-``recurrent_dropout`` & co.  passed to ``seqdrop.nn`` (Gal's h_{t-1} masks, Semeniuta, DropConnect
-                     on W_hh, zoneout)
-===================  ==================================================================
+========================  =============================================================
+``embedding_dropout``     word-type dropout, whole rows of the embedding matrix (AWD ``dropoute``)
+``model_input_dropout``   on the recurrent stack's input (AWD ``dropouti``)
+``model_layer_dropout``   between recurrent layers (AWD ``dropouth``; ``nn.LSTM(dropout=)``)
+``model_output_dropout``  on the stack's output, before the decoder (AWD ``dropout``)
+``locked``                ``False``: a fresh mask every time step (Zaremba);
+                          ``True``: one mask per sequence (Gal; AWD ``LockedDropout``)
+========================  =============================================================
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 import torch
 from torch import Tensor, nn
 
-from .dropout import (
-    Dropout,
-    DropoutMode,
-    LockedDropout,
-    _check_generator,
-    _check_mode,
-    check_probability,
-    embedding_dropout,
-)
+from . import nn as snn
+from .dropout import Dropout, DropoutMode, LockedDropout, _check_generator, _check_mode, check_probability, embedding_dropout
+from .nn import RecurrentDropout
+from .params import ParameterError
 
 __all__ = [
-    "RNN_IMPLS",
     "CELLS",
     "make_rnn",
-    "uses_seqdrop",
     "detach_state",
     "RNNLanguageModel",
     "SequenceClassifier",
     "FeedForwardNet",
 ]
 
-RNN_IMPLS = ("auto", "torch", "seqdrop")
 CELLS = ("lstm", "gru", "rnn", "rnn_tanh", "rnn_relu")
-RnnImpl = Literal["auto", "torch", "seqdrop"]
 Cell = Literal["lstm", "gru", "rnn", "rnn_tanh", "rnn_relu"]
+Dropouts = Union[RecurrentDropout, Mapping[str, Any], None]
 
-#: keyword options that only ``seqdrop.nn`` layers accept, with their "off" values
-SEQDROP_OPTIONS: dict[str, Any] = {
-    "input_dropout": 0.0,
-    "layer_dropout": 0.0,
-    "output_dropout": 0.0,
-    "recurrent_dropout": 0.0,
-    "recurrent_dropout_mode": "sequence",
-    "untied_masks": False,
-    "update_dropout": 0.0,
-    "update_dropout_per_step": False,
-    "weight_dropout": 0.0,
-    "zoneout": 0.0,
-    "zoneout_cell": None,
-    "generator": None,
+#: layer fields that act where a model's own sites act: a model names them ``model_*``
+_STACK_SITES = {
+    "dropout": "model_layer_dropout",
+    "input_dropout": "model_input_dropout",
+    "layer_dropout": "model_layer_dropout",
+    "output_dropout": "model_output_dropout",
 }
-_ACTIVE_KEYS = ("input_dropout", "layer_dropout", "output_dropout", "recurrent_dropout", "update_dropout", "weight_dropout", "zoneout", "zoneout_cell")
-
-
-#: options the models hand to every recurrent layer (they apply input/between/output dropout themselves)
-LAYER_OPTIONS = (
-    "recurrent_dropout",
-    "recurrent_dropout_mode",
-    "untied_masks",
-    "update_dropout",
-    "weight_dropout",
-    "zoneout",
-    "zoneout_cell",
-    "generator",
-)
-
-
-def layer_options(arguments: Mapping[str, Any], rnn_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The :data:`LAYER_OPTIONS` among a model constructor's ``arguments``, plus ``rnn_kwargs``."""
-    return {name: arguments[name] for name in LAYER_OPTIONS} | dict(rnn_kwargs or {})
-
-
-def uses_seqdrop(options: dict[str, Any], rnn_impl: str = "auto") -> bool:
-    """Whether the recurrent layers must come from ``seqdrop.nn`` for these options."""
-    if rnn_impl not in RNN_IMPLS:
-        raise ValueError(f"rnn_impl must be one of {RNN_IMPLS}, got {rnn_impl!r}")
-    unknown = set(options) - set(SEQDROP_OPTIONS)
-    if unknown:
-        raise TypeError(f"unknown recurrent-layer options {sorted(unknown)}; known: {sorted(SEQDROP_OPTIONS)}")
-    active = [k for k in _ACTIVE_KEYS if options.get(k) not in (None, 0, 0.0)]
-    if rnn_impl == "torch" and active:
-        raise ValueError(f"rnn_impl='torch' cannot apply {active}: torch.nn has no such option; use rnn_impl='seqdrop' or 'auto'")
-    return rnn_impl == "seqdrop" or bool(active)
-
-
-def _seqdrop_nn() -> Any:
-    try:
-        return importlib.import_module("seqdrop.nn")
-    except ImportError as exc:  # pragma: no cover - depends on the tree
-        raise ImportError("seqdrop.nn is not available; use rnn_impl='torch' without recurrent-dropout options") from exc
 
 
 def make_rnn(
-    cell: Cell,
-    input_size: int,
-    hidden_size: int,
-    num_layers: int = 1,
-    *,
-    dropout: float = 0.0,
-    batch_first: bool = False,
-    rnn_impl: RnnImpl = "auto",
-    **options: Any,
-) -> nn.Module:
-    """A ``torch.nn`` or ``seqdrop.nn`` RNN/LSTM/GRU with the same constructor arguments.
-
-    ``dropout`` is torch's between-layer dropout (fresh mask per step, Zaremba et al. 2014);
-    ``options`` are ``seqdrop.nn``'s extra keyword-only options (non-default ones are passed).
-    """
+    cell: Cell, input_size: int, hidden_size: int, num_layers: int = 1, *, batch_first: bool = False,
+    generator: torch.Generator | None = None, **options: Any,
+) -> snn.SeqdropRNNBase:
+    """A :mod:`seqdrop.nn` LSTM/GRU/RNN by cell name; ``options`` are its keyword options."""
     cell = cell.lower()  # type: ignore[assignment]
     if cell not in CELLS:
-        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-    seq = uses_seqdrop(options, rnn_impl)
-    lib: Any = _seqdrop_nn() if seq else nn
-    kwargs: dict[str, Any] = dict(num_layers=num_layers, dropout=dropout if num_layers > 1 else 0.0, batch_first=batch_first)
+        raise ParameterError(f"cell must be one of {CELLS}, got {cell!r}")
+    kwargs: dict[str, Any] = dict(num_layers=num_layers, batch_first=batch_first, generator=generator, **options)
     if cell == "lstm":
-        cls = lib.LSTM
-    elif cell == "gru":
-        cls = lib.GRU
-    else:
-        cls = lib.RNN
-        kwargs["nonlinearity"] = "relu" if cell == "rnn_relu" else "tanh"
-    if seq:
-        kwargs.update({k: v for k, v in options.items() if v != SEQDROP_OPTIONS[k]})
-    return cls(input_size, hidden_size, **kwargs)
+        return snn.LSTM(input_size, hidden_size, **kwargs)
+    if cell == "gru":
+        return snn.GRU(input_size, hidden_size, **kwargs)
+    return snn.RNN(input_size, hidden_size, nonlinearity="relu" if cell == "rnn_relu" else "tanh", **kwargs)
+
+
+def model_dropouts(dropouts: Dropouts) -> RecurrentDropout:
+    """``dropouts`` as a :class:`RecurrentDropout`, rejecting the layer names of model sites."""
+    opts = RecurrentDropout.coerce(dropouts)
+    clash = [name for name in _STACK_SITES if name in opts.active()]
+    if clash:
+        hints = ", ".join(f"{n} -> {_STACK_SITES[n]}" for n in clash)
+        raise ParameterError(
+            f"{clash} are layer options; a model's dropout sites are named model_* ({hints}), "
+            "with locked=True for one mask per sequence"
+        )
+    return opts
+
+
+def recurrence_options(opts: RecurrentDropout) -> dict[str, Any]:
+    """The layer fields a model hands to each recurrent layer (all but the stack sites)."""
+    return {k: v for k, v in opts.layer_kwargs().items() if k not in _STACK_SITES}
 
 
 def detach_state(state: Any) -> Any:
@@ -164,13 +102,31 @@ def _site_dropout(p: float, locked: bool, batch_first: bool, generator: torch.Ge
     return LockedDropout(p, batch_first=batch_first, generator=generator) if locked else nn.Dropout(p)
 
 
+def _split_layers(state: Any, num_layers: int) -> list[Any]:
+    """A stacked ``h`` or ``(h, c)`` of shape ``(L, B, H)`` as one ``(1, B, H)`` state per layer."""
+    if isinstance(state, Tensor):
+        return list(state.split(1, 0))
+    h, c = state
+    return list(zip(h.split(1, 0), c.split(1, 0)))
+
+
+def _join_layers(states: Sequence[Any]) -> Any:
+    """The inverse of :func:`_split_layers`."""
+    if isinstance(states[0], Tensor):
+        return torch.cat(list(states), 0)
+    return torch.cat([s[0] for s in states], 0), torch.cat([s[1] for s in states], 0)
+
+
 class RNNLanguageModel(nn.Module):
     """Embedding → recurrent stack → (dropout) → linear decoder; input and output ``(T, B)``.
 
-    Zaremba et al. 2014 (``dropout``, ``init_range``), Gal & Ghahramani 2016 (``locked=True``,
-    ``recurrent_dropout``, ``embedding_dropout``), Merity et al. 2017 AWD-LSTM (``weight_dropout``,
-    ``tie_weights`` with a last layer of ``embedding_size`` units, AR/TAR through ``return_hidden``).
-    ``forward`` returns logits ``(T, B, V)`` and the new state to carry into the next window.
+    Zaremba et al. 2014 (``model_*_dropout`` with ``locked=False``, ``init_range``), Gal &
+    Ghahramani 2016 (``locked=True``, ``recurrent_dropout``, ``embedding_dropout``), Merity
+    et al. 2017 AWD-LSTM (``weight_dropout``, ``tie_weights`` with a last layer of
+    ``embedding_size`` units, AR/TAR through ``return_hidden``). ``dropouts`` holds every
+    dropout option (see the module doc). ``forward`` returns logits ``(T, B, V)`` and the
+    new state to carry into the next window: always a list with one state per layer
+    (``h`` or ``(h, c)``, each ``(1, B, H_layer)``).
     """
 
     def __init__(
@@ -181,51 +137,34 @@ class RNNLanguageModel(nn.Module):
         num_layers: int = 2,
         cell: Cell = "lstm",
         *,
-        dropout: float = 0.0,
-        input_dropout: float | None = None,
-        layer_dropout: float | None = None,
-        output_dropout: float | None = None,
-        locked: bool = False,
-        embedding_dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        recurrent_dropout_mode: Literal["sequence", "batch"] = "sequence",
-        untied_masks: bool = False,
-        update_dropout: float = 0.0,
-        weight_dropout: float = 0.0,
-        zoneout: float = 0.0,
-        zoneout_cell: float | None = None,
+        dropouts: Dropouts = None,
         tie_weights: bool = False,
         init_range: float | None = None,
-        rnn_impl: RnnImpl = "auto",
-        rnn_kwargs: dict[str, Any] | None = None,
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
         self.vocab_size, self.embedding_size, self.hidden_size = vocab_size, embedding_size, hidden_size
-        self.num_layers, self.cell = num_layers, cell
-        self.input_dropout = dropout if input_dropout is None else input_dropout
-        self.layer_dropout = dropout if layer_dropout is None else layer_dropout
-        self.output_dropout = dropout if output_dropout is None else output_dropout
-        self.embedding_dropout_p = embedding_dropout
-        self.locked, self.tie_weights = locked, tie_weights
+        self.num_layers, self.cell, self.tie_weights = num_layers, cell, tie_weights
+        self.dropouts = opts = model_dropouts(dropouts)
         self.generator = generator
-        options = layer_options(locals(), rnn_kwargs)
-        self.rnn_impl_used = "seqdrop" if uses_seqdrop(options, rnn_impl) else "torch"
-
+        layer_opts = recurrence_options(opts)
         self.encoder = nn.Embedding(vocab_size, embedding_size)
-        self.drop_in = _site_dropout(self.input_dropout, locked, False, generator)
+        self.drop_in = _site_dropout(opts.model_input_dropout, opts.locked, False, generator)
         last = embedding_size if tie_weights else hidden_size
         sizes = [embedding_size] + [hidden_size] * (num_layers - 1) + [last]
-        self.per_layer = locked or last != hidden_size
+        self.per_layer = opts.locked or last != hidden_size
         if self.per_layer:
             # one module per layer (AWD-LSTM layout): locked masks between layers, own last size
             self.rnns = nn.ModuleList(
-                make_rnn(cell, sizes[i], sizes[i + 1], 1, rnn_impl=rnn_impl, **options) for i in range(num_layers)
+                make_rnn(cell, sizes[i], sizes[i + 1], 1, generator=generator, **layer_opts) for i in range(num_layers)
             )
-            self.drop_between = _site_dropout(self.layer_dropout, locked, False, generator)
+            self.drop_between = _site_dropout(opts.model_layer_dropout, opts.locked, False, generator)
         else:
-            self.rnn = make_rnn(cell, embedding_size, hidden_size, num_layers, dropout=self.layer_dropout, rnn_impl=rnn_impl, **options)
-        self.drop_out = _site_dropout(self.output_dropout, locked, False, generator)
+            between = opts.model_layer_dropout if num_layers > 1 else 0.0
+            self.rnn = make_rnn(
+                cell, embedding_size, hidden_size, num_layers, dropout=between, generator=generator, **layer_opts
+            )
+        self.drop_out = _site_dropout(opts.model_output_dropout, opts.locked, False, generator)
         self.decoder = nn.Linear(last, vocab_size)
         if tie_weights:
             self.decoder.weight = self.encoder.weight  # Press & Wolf 2017; Inan et al. 2016
@@ -244,24 +183,25 @@ class RNNLanguageModel(nn.Module):
             nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
 
     def embed(self, x: Tensor) -> Tensor:
-        return embedding_dropout(self.encoder, x, self.embedding_dropout_p, self.training, generator=self.generator)
+        p = self.dropouts.embedding_dropout
+        return embedding_dropout(self.encoder, x, p, self.training, generator=self.generator)
 
     def forward(
-        self, x: Tensor, state: Any = None, *, return_hidden: bool = False
-    ) -> tuple[Tensor, Any] | tuple[Tensor, Any, tuple[Tensor, Tensor]]:
+        self, x: Tensor, state: list[Any] | None = None, *, return_hidden: bool = False
+    ) -> tuple[Tensor, list[Any]] | tuple[Tensor, list[Any], tuple[Tensor, Tensor]]:
         """``x (T, B)`` ids → logits ``(T, B, V)``, new state[, (last raw output, its dropped form)]."""
         h = self.drop_in(self.embed(x))
         if self.per_layer:
             states = state if state is not None else [None] * self.num_layers
-            new_states = []
+            new_state = []
             for i, rnn in enumerate(self.rnns):
                 h, s = rnn(h, states[i])
-                new_states.append(s)
+                new_state.append(s)
                 if i < self.num_layers - 1:
                     h = self.drop_between(h)
-            new_state: Any = new_states
         else:
-            h, new_state = self.rnn(h, state)
+            h, stacked = self.rnn(h, None if state is None else _join_layers(state))
+            new_state = _split_layers(stacked, self.num_layers)
         raw = h
         dropped = self.drop_out(raw)
         logits = self.decoder(dropped)
@@ -275,7 +215,9 @@ class SequenceClassifier(nn.Module):
 
     ``pooling="last"`` reads the output at each sequence's last valid step (``lengths − 1``);
     ``"mean"`` averages the valid steps. Padding never reaches the valid outputs of a
-    unidirectional RNN, so no packing is needed (and ``seqdrop.nn`` layers plug in unchanged).
+    unidirectional RNN, so no packing is needed. ``dropouts``: ``model_input_dropout`` on
+    the features, ``model_layer_dropout`` between layers (locked if ``locked``),
+    ``model_output_dropout`` on the pooled state, and the recurrence options.
     """
 
     def __init__(
@@ -287,30 +229,22 @@ class SequenceClassifier(nn.Module):
         cell: Cell = "lstm",
         *,
         pooling: Literal["last", "mean"] = "last",
-        dropout: float = 0.0,
-        input_dropout: float = 0.0,
-        output_dropout: float = 0.0,
-        locked: bool = False,
-        recurrent_dropout: float = 0.0,
-        recurrent_dropout_mode: Literal["sequence", "batch"] = "sequence",
-        untied_masks: bool = False,
-        update_dropout: float = 0.0,
-        weight_dropout: float = 0.0,
-        zoneout: float = 0.0,
-        zoneout_cell: float | None = None,
-        rnn_impl: RnnImpl = "auto",
-        rnn_kwargs: dict[str, Any] | None = None,
+        dropouts: Dropouts = None,
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
         if pooling not in ("last", "mean"):
-            raise ValueError(f"pooling must be 'last' or 'mean', got {pooling!r}")
+            raise ParameterError(f"pooling must be 'last' or 'mean', got {pooling!r}")
         self.pooling = pooling
-        options = layer_options(locals(), rnn_kwargs)
-        self.rnn_impl_used = "seqdrop" if uses_seqdrop(options, rnn_impl) else "torch"
-        self.drop_in = _site_dropout(input_dropout, locked, True, generator)
-        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers, dropout=dropout, batch_first=True, rnn_impl=rnn_impl, **options)
-        self.drop_out = nn.Dropout(output_dropout) if output_dropout > 0 else nn.Identity()
+        self.dropouts = opts = model_dropouts(dropouts)
+        self.generator = generator
+        self.drop_in = _site_dropout(opts.model_input_dropout, opts.locked, True, generator)
+        between = opts.model_layer_dropout if num_layers > 1 else 0.0
+        site = "layer_dropout" if opts.locked else "dropout"
+        self.rnn = make_rnn(cell, input_size, hidden_size, num_layers, batch_first=True, generator=generator,
+                            **{site: between}, **recurrence_options(opts))
+        p_out = opts.model_output_dropout
+        self.drop_out = nn.Dropout(p_out) if p_out > 0 else nn.Identity()
         self.head = nn.Linear(hidden_size, num_classes)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:

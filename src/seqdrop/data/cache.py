@@ -2,15 +2,14 @@
 
 Each entry is ``<name>-<key>.pt`` (``torch.save`` of a dict of tensors and plain values) plus a
 ``.sha256`` sidecar. Loading checks the digest first; a missing, truncated or corrupt entry is
-rebuilt from its source and rewritten atomically (temporary file + ``os.replace``), so an
-interrupted write never leaves a half file behind.
+rebuilt from its source and rewritten atomically (:mod:`seqdrop.io`), so an interrupted write
+never leaves a half file behind, and temporary files stranded by a killed writer are removed.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import torch
 
 from ..errors import SeqdropError
+from ..io import atomic_torch_save, atomic_write_text, remove_stale_temps
 from ..paths import cache_dir
 
 __all__ = ["DataError", "cached", "file_digest", "atomic_torch_save", "cache_path"]
@@ -37,24 +37,6 @@ def file_digest(path: str | os.PathLike[str], algo: str = "sha256") -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """``torch.save`` to a temporary file in the same folder, fsync, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _key(spec: dict[str, Any]) -> str:
@@ -94,10 +76,9 @@ def cached(
             warnings.warn(f"cache entry {path} failed its SHA-256 check; rebuilding it", stacklevel=2)
     obj = build()
     try:
+        remove_stale_temps(path.parent)  # left by a writer killed mid-write
         atomic_torch_save(obj, path)
-        tmp = sidecar.with_suffix(".sha256.tmp")
-        tmp.write_text(file_digest(path) + "\n")
-        os.replace(tmp, sidecar)
+        atomic_write_text(sidecar, file_digest(path) + "\n")
     except OSError as exc:  # read-only data dir: still usable, just not cached
         warnings.warn(f"could not write cache entry {path}: {exc}", stacklevel=2)
     return obj

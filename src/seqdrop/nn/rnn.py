@@ -1,508 +1,243 @@
 """``LSTM``, ``GRU`` and ``RNN`` with every published dropout variant, drop-in for ``torch.nn``.
 
-The classes subclass :class:`torch.nn.RNNBase`, so parameters, ``state_dict`` keys/shapes,
-initialisation, ``flatten_parameters``/``.to()``/``.cuda()`` handling, unbatched input and
-``PackedSequence`` behave as in torch; weights load both ways between ``torch.nn.LSTM`` and
-``seqdrop.nn.LSTM``. Every dropout option is off by default; with all of them off the module
-makes exactly the same fused call as ``torch.nn`` (``torch._VF.lstm/gru/rnn_tanh/rnn_relu``).
-
-Options (probabilities are drop probabilities in ``[0, 1)``; masks use inverted scaling
-``1/(1-p)`` except zoneout; every mask is drawn from ``generator`` if one is given):
-
-``dropout``                 torch's between-layer dropout, a **fresh mask every time step**,
-                            not after the last layer (Zaremba et al. 2014).
-``input_dropout``           locked (variational) dropout on the layer input: one mask per
-                            sequence, shared by all steps (Gal & Ghahramani 2016).
-``layer_dropout``           locked dropout between stacked layers (AWD-LSTM ``dropouth``).
-``output_dropout``          locked dropout on the output of the last layer.
-``recurrent_dropout``       Gal's variational dropout on ``h_{t-1}`` where it enters
-                            ``W_hh h_{t-1}``. ``recurrent_dropout_mode="sequence"``: one mask
-                            per sequence (step loop). ``"batch"``: one mask shared by the whole
-                            batch, run as column weight drop ``W_hh·diag(m)`` through the fused
-                            kernel (same expectation, masks correlated across the batch).
-``untied_masks``            one recurrent mask per gate (Gal's "untied" LSTM, Keras'
-                            ``recurrent_dropout`` with implementation 1). LSTM/GRU only.
-``update_dropout``          Semeniuta et al. 2016: dropout on the candidate only -- ``g_t``
-                            (LSTM), the new-gate candidate ``n_t`` (GRU), the pre-activation
-                            (RNN: ``h' = f(d ⊙ a)``). Per sequence by default,
-                            ``update_dropout_per_step=True`` for a fresh mask every step.
-``weight_dropout``          DropConnect on ``W_hh`` (Merity et al. 2017): one element mask per
-                            forward call per layer/direction; fused kernel kept.
-``zoneout``/``zoneout_cell``  Krueger et al. 2016: each unit of h (c, LSTM only) keeps its
-                            previous value with probability p, fresh draw every step; at eval
-                            the expectation ``p·old + (1-p)·new`` is used (so zoneout changes
-                            the eval recurrence too and always runs the step loop).
-
-GRU recurrent dropout masks **only the product** ``W_hh h_{t-1}`` (all three gates' recurrent
-inputs); the carry term ``z ⊙ h_{t-1}`` keeps the undropped state (Gal & Ghahramani's and
-Keras' semantics; ``GRUCell(x, h*m)`` would also drop the carry and is *not* what we do).
-For the LSTM, masking ``W_hh h_{t-1}`` is the same as ``LSTMCell(x, (h*m, c))``.
-
-Execution paths
----------------
-* **single fused call** (``dropout``, ``input/output_dropout``, ``weight_dropout``,
-  batch-mode ``recurrent_dropout``): locked masks outside, one ``_VF`` call for all layers.
-* **per-layer fused calls** when masks between layers are locked (``layer_dropout``) or a
-  ``generator`` must drive ``dropout``.
-* **step loop** (sequence-mode ``recurrent_dropout``, ``update_dropout``, ``zoneout``) during
-  training -- and for zoneout also at eval: :mod:`seqdrop.nn.recurrence` (input projection
-  and ``dW_hh`` as single GEMMs, custom backward). In eval mode, recurrent/update dropout
-  vanish and the layers run fused again.
-
-``PackedSequence`` input works on every path (the step loop freezes finished sequences).
-On CUDA, modules that run per layer keep **one cuDNN weight buffer per layer**
-(``flatten_parameters`` is overridden) so cuDNN never copies; weight-dropped matrices are
-placed in a fresh buffer with the same layout (:mod:`seqdrop.nn.weight_drop`), so the
-"not part of single contiguous chunk of memory" warning is never raised.
+Same arguments, shapes, ``state_dict`` keys and initialisation as ``torch.nn``; weights load
+both ways. The dropout options are keyword-only, all off by default (then the layers make
+exactly torch's fused call); their table is :func:`seqdrop.nn.options_table`.
 """
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
-from torch import Tensor, _VF, nn
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+import inspect
+from typing import Any
 
-from ..dropout import bernoulli_mask, check_probability, dropout as _dropout, locked_dropout
 from ..params import ParameterError
-from .recurrence import gru_recurrence, lstm_recurrence, rnn_recurrence
-from .weight_drop import apply_column_mask, drop_weight, rebuild_flat_buffer, recurrent_column_mask
+from .options import RecurrentDropout
+from .rnn_base import SeqdropRNNBase
 
 __all__ = ["LSTM", "GRU", "RNN", "SeqdropRNNBase"]
 
-_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
-_OPTIONS = (
-    "input_dropout",
-    "layer_dropout",
-    "output_dropout",
-    "recurrent_dropout",
-    "recurrent_dropout_mode",
-    "untied_masks",
-    "update_dropout",
-    "update_dropout_per_step",
-    "weight_dropout",
-    "zoneout",
-    "zoneout_cell",
+_OPTIONS_DOC = r"""
+    Args:
+        input_size: The number of expected features in the input `x`.
+        hidden_size: The number of features in the hidden state `h`.
+        num_layers: Number of recurrent layers. Default: 1
+        {extra_args}bias: If ``False``, the layer does not use bias weights `b_ih` and `b_hh`.
+            Default: ``True``
+        batch_first: If ``True``, input and output tensors are ``(batch, seq, feature)``
+            instead of ``(seq, batch, feature)``. Does not apply to hidden states.
+            Default: ``False``
+        dropout: Dropout between layers, a fresh mask every time step (torch's; Zaremba et
+            al. 2014). Default: 0
+        bidirectional: If ``True``, becomes a bidirectional layer. Default: ``False``
+
+    Keyword-only dropout options (all off by default; see
+    :class:`seqdrop.nn.RecurrentDropout` for the table):
+        input_dropout, layer_dropout, output_dropout: locked masks (one per sequence, Gal &
+            Ghahramani 2016) on the input, between layers (exclusive with ``dropout``) and
+            on the last layer's output.
+        recurrent_dropout: the mask :math:`m^h` on :math:`h_{{t-1}}` in
+            :math:`W_{{h\cdot}} (m^h \odot h_{{t-1}})`; ``recurrent_dropout_mode="sequence"``
+            (one mask per sequence, step loop) or ``"batch"`` (shared by the batch, fused);
+            ``untied_masks=True`` draws one per gate.
+        update_dropout: the mask :math:`d` on the candidate (Semeniuta et al. 2016), per
+            sequence or, with ``update_dropout_per_step=True``, per step.
+        weight_dropout: DropConnect on :math:`W_{{hh}}` (Merity et al. 2017), one mask per call.
+        {zoneout_args}
+        generator: a ``torch.Generator`` that draws every mask.
+
+    Inputs: input, {hx_name}
+        * **input**: tensor of shape :math:`(L, H_{{in}})` (unbatched), :math:`(L, N, H_{{in}})`
+          or, with ``batch_first=True``, :math:`(N, L, H_{{in}})`; or a packed sequence
+          (:func:`torch.nn.utils.rnn.pack_padded_sequence`).
+        {hx_doc}
+
+    Outputs: output, {out_name}
+        * **output**: :math:`(L, D \cdot H_{{out}})`, :math:`(L, N, D \cdot H_{{out}})` or, with
+          ``batch_first=True``, :math:`(N, L, D \cdot H_{{out}})`: the last layer's
+          :math:`h_t` for every `t` (a packed sequence if the input was packed).
+        {out_doc}
+
+    where :math:`N` = batch size, :math:`L` = sequence length, :math:`D` = 2 if
+    bidirectional else 1, :math:`H_{{out}}` = ``hidden_size``.
+"""
+
+_H_DOC = (
+    "* **h_0**: :math:`(D \\cdot \\text{num\\_layers}, H_{out})` or "
+    ":math:`(D \\cdot \\text{num\\_layers}, N, H_{out})`, the initial hidden state "
+    "(zeros if not given)."
+)
+_HN_DOC = "* **h_n**: same shape as ``h_0``: the final hidden state of every layer and direction."
+
+
+def _doc(head: str, example: str, *, extra_args: str = "", zoneout_args: str, lstm: bool) -> str:
+    hx_doc = _H_DOC + ("\n        * **c_0**: same shape as ``h_0``, the initial cell state." if lstm else "")
+    out_doc = _HN_DOC + ("\n        * **c_n**: same shape as ``h_0``: the final cell state." if lstm else "")
+    body = _OPTIONS_DOC.format(
+        extra_args=extra_args, zoneout_args=zoneout_args, hx_doc=hx_doc, out_doc=out_doc,
+        hx_name="(h_0, c_0)" if lstm else "h_0", out_name="(h_n, c_n)" if lstm else "h_n",
+    )
+    return head + body + example
+
+
+class _GatedRNN(SeqdropRNNBase):
+    """torch's signature for the gated cells; ``MODE`` names the cell."""
+
+    MODE = ""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+        batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            self.MODE, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs
+        )
+
+
+class LSTM(_GatedRNN):
+    MODE = "LSTM"
+
+
+LSTM.__doc__ = _doc(
+    r"""A multi-layer LSTM, drop-in for :class:`torch.nn.LSTM`, with every dropout variant.
+
+    For each element of the input sequence each layer computes (torch's gate order; the
+    masks, drawn only in training, are marked with the option that draws them)::
+
+        x̃_t = m^x ⊙ x_t                                   input_dropout (layer 1),
+                                                             layer_dropout / dropout (others)
+        h̃   = m^h_k ⊙ h_{t-1}                              recurrent_dropout (m^h_k = m^h
+                                                             for every gate k unless untied)
+        i_t = σ(W_ii x̃_t + b_ii + W_hi h̃ + b_hi)
+        f_t = σ(W_if x̃_t + b_if + W_hf h̃ + b_hf)
+        g_t = tanh(W_ig x̃_t + b_ig + W_hg h̃ + b_hg) ⊙ d   update_dropout (Semeniuta)
+        o_t = σ(W_io x̃_t + b_io + W_ho h̃ + b_ho)
+        c'_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
+        h'_t = o_t ⊙ tanh(c'_t)
+        c_t = z^c ⊙ c_{t-1} + (1 - z^c) ⊙ c'_t              zoneout_cell (z^c ~ Bernoulli)
+        h_t = z^h ⊙ h_{t-1} + (1 - z^h) ⊙ h'_t              zoneout (z^h ~ Bernoulli)
+
+    ``W_h·`` is replaced by its DropConnect version when ``weight_dropout`` is set (one mask
+    per forward call) and the last layer's output by ``m^y ⊙ h_t`` (``output_dropout``).
+    Dropout masks are scaled by ``1/(1-p)``; zoneout is not, and at evaluation it uses
+    its expectation ``z = p``. Every other mask is off at evaluation.
+""",
+    r"""
+    Example::
+
+        >>> import torch, seqdrop.nn as snn
+        >>> lstm = snn.LSTM(10, 20, num_layers=2, recurrent_dropout=0.25, zoneout=0.1)
+        >>> x = torch.randn(5, 3, 10)                       # (L, N, H_in)
+        >>> output, (h_n, c_n) = lstm(x)
+        >>> output.shape, h_n.shape
+        (torch.Size([5, 3, 20]), torch.Size([2, 3, 20]))
+        >>> lstm.load_state_dict(torch.nn.LSTM(10, 20, num_layers=2).state_dict())
+        <All keys matched successfully>
+""",
+    zoneout_args="zoneout, zoneout_cell: Krueger et al.'s zoneout on h and on c.",
+    lstm=True,
 )
 
 
-class SeqdropRNNBase(nn.RNNBase):
-    """Common implementation of :class:`LSTM`, :class:`GRU` and :class:`RNN` (see module doc)."""
-
-    def __init__(
-        self,
-        mode: str,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        *,
-        input_dropout: float = 0.0,
-        layer_dropout: float = 0.0,
-        output_dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        recurrent_dropout_mode: str = "sequence",
-        untied_masks: bool = False,
-        update_dropout: float = 0.0,
-        update_dropout_per_step: bool = False,
-        weight_dropout: float = 0.0,
-        zoneout: float = 0.0,
-        zoneout_cell: float = 0.0,
-        generator: torch.Generator | None = None,
-        device=None,
-        dtype=None,
-    ) -> None:
-        opts = dict(
-            dropout=check_probability("dropout", dropout),
-            input_dropout=check_probability("input_dropout", input_dropout),
-            layer_dropout=check_probability("layer_dropout", layer_dropout),
-            output_dropout=check_probability("output_dropout", output_dropout),
-            recurrent_dropout=check_probability("recurrent_dropout", recurrent_dropout),
-            update_dropout=check_probability("update_dropout", update_dropout),
-            weight_dropout=check_probability("weight_dropout", weight_dropout),
-            zoneout=check_probability("zoneout", zoneout),
-            zoneout_cell=check_probability("zoneout_cell", zoneout_cell),
-        )
-        if recurrent_dropout_mode not in ("sequence", "batch"):
-            raise ParameterError(
-                f"recurrent_dropout_mode must be 'sequence' (one mask per sequence, step loop) or "
-                f"'batch' (one mask shared by the batch, fused), got {recurrent_dropout_mode!r}"
-            )
-        for flag_name, flag in (("untied_masks", untied_masks), ("update_dropout_per_step", update_dropout_per_step)):
-            if not isinstance(flag, bool):
-                raise ParameterError(f"{flag_name} must be a bool, got {flag!r}")
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-        if opts["dropout"] > 0 and opts["layer_dropout"] > 0:
-            raise ParameterError(
-                "dropout and layer_dropout are both dropout between layers (per-step vs locked "
-                "masks); set only one of them"
-            )
-        if mode != "LSTM" and opts["zoneout_cell"] > 0:
-            raise ParameterError(f"zoneout_cell applies to the LSTM cell state c only; {_name(mode)} has no cell state (use zoneout)")
-        if _GATES[mode] == 1 and untied_masks:
-            raise ParameterError("untied_masks=True needs a gated cell (LSTM or GRU); the Elman RNN has a single gate")
-        super().__init__(
-            mode, input_size, hidden_size, num_layers, bias, batch_first, opts["dropout"], bidirectional,
-            proj_size=0, device=device, dtype=dtype,
-        )
-        self.input_dropout = opts["input_dropout"]
-        self.layer_dropout = opts["layer_dropout"]
-        self.output_dropout = opts["output_dropout"]
-        self.recurrent_dropout = opts["recurrent_dropout"]
-        self.recurrent_dropout_mode = recurrent_dropout_mode
-        self.untied_masks = untied_masks
-        self.update_dropout = opts["update_dropout"]
-        self.update_dropout_per_step = update_dropout_per_step
-        self.weight_dropout = opts["weight_dropout"]
-        self.zoneout = opts["zoneout"]
-        self.zoneout_cell = opts["zoneout_cell"]
-        self.generator = generator
-        self._force_loop = False  # testing hook: run the step loop even with nothing to drop
-        self._init_flat_weights()  # re-flatten now that the execution plan is known
-
-    # ------------------------------------------------------------------ plan
-    @property
-    def _seq_recurrent(self) -> bool:
-        return self.recurrent_dropout > 0 and self.recurrent_dropout_mode == "sequence"
-
-    @property
-    def _batch_recurrent(self) -> bool:
-        return self.recurrent_dropout > 0 and self.recurrent_dropout_mode == "batch"
-
-    @property
-    def _has_zoneout(self) -> bool:
-        return self.zoneout > 0 or self.zoneout_cell > 0
-
-    @property
-    def _per_layer(self) -> bool:
-        """Run layer by layer (locked masks between layers, or a step loop)."""
-        return bool(
-            getattr(self, "layer_dropout", 0.0) > 0
-            or getattr(self, "_force_loop", False)
-            or (getattr(self, "generator", None) is not None and self.dropout > 0)
-            or (hasattr(self, "zoneout") and (self._seq_recurrent or self.update_dropout > 0 or self._has_zoneout))
-        )
-
-    def _loop_now(self) -> bool:
-        if self._force_loop or self._has_zoneout:
-            return True
-        return self.training and (self._seq_recurrent or self.update_dropout > 0)
-
-    # ------------------------------------------------------------------ cuDNN buffers
-    def flatten_parameters(self) -> None:
-        """As torch's, but with one cuDNN buffer per layer when the module runs per layer."""
-        if not self._per_layer:
-            return super().flatten_parameters()
-        fw = self._flat_weights
-        if len(fw) != len(self._flat_weights_names) or not all(isinstance(w, Tensor) for w in fw):
-            return
-        dtype = fw[0].dtype
-        if any(w.dtype != dtype or not w.is_cuda or not torch.backends.cudnn.is_acceptable(w) for w in fw):
-            return
-        if len({w.data_ptr() for w in fw}) != len(fw):
-            return
-        if not torch._use_cudnn_rnn_flatten_weight():
-            return
-        import torch.backends.cudnn.rnn as cudnn_rnn
-
-        nw = 4 if self.bias else 2
-        D = 2 if self.bidirectional else 1
-        with torch.cuda.device_of(fw[0]), torch.no_grad():
-            for layer in range(self.num_layers):
-                torch._cudnn_rnn_flatten_weight(
-                    fw[layer * D * nw : (layer + 1) * D * nw],
-                    nw,
-                    self.input_size if layer == 0 else self.hidden_size * D,
-                    cudnn_rnn.get_cudnn_mode(self.mode),
-                    self.hidden_size,
-                    0,
-                    1,
-                    self.batch_first,
-                    bool(self.bidirectional),
-                )
-
-    # ------------------------------------------------------------------ masks
-    def _mask(self, shape, p: float, like: Tensor, scale: bool = True) -> Tensor:
-        m = bernoulli_mask(shape, p, generator=self.generator, device=like.device, dtype=like.dtype)
-        return m * (1.0 / (1.0 - p)) if scale else m
-
-    def _effective_weights(self, weights: list[Tensor], D: int) -> list[Tensor]:
-        """Replace each W_hh by its weight-dropped / column-masked version (training only)."""
-        if not self.training or not (self.weight_dropout > 0 or self._batch_recurrent):
-            return weights
-        nw = 4 if self.bias else 2
-        new = list(weights)
-        G = _GATES[self.mode]
-        for k in range(1, len(weights), nw):
-            w = weights[k]
-            if self.weight_dropout > 0:
-                w = drop_weight(w, self.weight_dropout, generator=self.generator)
-            if self._batch_recurrent:
-                m = recurrent_column_mask(
-                    self.hidden_size, G, self.recurrent_dropout, self.untied_masks,
-                    generator=self.generator, device=w.device, dtype=w.dtype,
-                )
-                w = apply_column_mask(w, m)
-            new[k] = w
-        return rebuild_flat_buffer(weights, new)
-
-    def _layer_masks(self, T: int, B: int, like: Tensor) -> dict:
-        """Masks of one layer and direction for the step loop (``rec``, ``upd``, ``zh``, ``zc``)."""
-        H = self.hidden_size
-        G = _GATES[self.mode]
-        rec = upd = zh = zc = None
-        if self.training:
-            if self._seq_recurrent:
-                shape = (G, B, H) if self.untied_masks else (B, H)
-                rec = self._mask(shape, self.recurrent_dropout, like)
-            if self.update_dropout > 0:
-                shape = (T, B, H) if self.update_dropout_per_step else (B, H)
-                upd = self._mask(shape, self.update_dropout, like)
-            if self.zoneout > 0:  # 1 = keep the old value, P = zoneout
-                zh = self._mask((T, B, H), 1.0 - self.zoneout, like, scale=False)
-            if self.zoneout_cell > 0:
-                zc = self._mask((T, B, H), 1.0 - self.zoneout_cell, like, scale=False)
-        else:
-            zh = self.zoneout if self.zoneout > 0 else None
-            zc = self.zoneout_cell if self.zoneout_cell > 0 else None
-        return {"rec": rec, "upd": upd, "zh": zh, "zc": zc}
-
-    def _locked(self, x: Tensor, p: float, batch_sizes, batch_first: bool) -> Tensor:
-        if p == 0.0 or not self.training:
-            return x
-        if batch_sizes is None:
-            return locked_dropout(x, p, True, batch_first=batch_first, generator=self.generator)
-        B = int(batch_sizes[0])
-        mask = self._mask((B, x.shape[-1]), p, x)
-        return x * mask[_packed_rows(batch_sizes, x.device)]
-
-    # ------------------------------------------------------------------ kernels
-    def _fused(self, x, batch_sizes, hx, weights, num_layers, dropout, batch_first):
-        fn = _VF_FN[self.mode]
-        if batch_sizes is None:
-            res = fn(x, hx, weights, self.bias, num_layers, dropout, self.training, self.bidirectional, batch_first)
-        else:
-            res = fn(x, batch_sizes, hx, weights, self.bias, num_layers, dropout, self.training, self.bidirectional)
-        if self.mode == "LSTM":
-            return res[0], (res[1], res[2])
-        return res[0], res[1]
-
-    def _loop_layer(self, layer: int, x: Tensor, batch_sizes, h0: Tensor, c0):
-        """Step loop for one layer, all directions. x time-first (T, B, I) or packed data."""
-        D = 2 if self.bidirectional else 1
-        nw = 4 if self.bias else 2
-        weights = self._flat_weights[layer * D * nw : (layer + 1) * D * nw]
-        weights = self._effective_weights(weights, D)
-        lengths = None
-        if batch_sizes is not None:
-            x, lengths = pad_packed_sequence(PackedSequence(x, batch_sizes), batch_first=False)
-        T, B = x.shape[0], x.shape[1]
-        valid = rev_idx = None
-        if lengths is not None:
-            t_idx = torch.arange(T, device=x.device).unsqueeze(1)
-            lens = lengths.to(x.device).unsqueeze(0)
-            valid = (t_idx < lens).to(x.dtype).unsqueeze(-1)  # (T, B, 1)
-            rev_idx = torch.where(t_idx < lens, lens - 1 - t_idx, t_idx)  # (T, B)
-        outs, hs, cs = [], [], []
-        for d in range(D):
-            w_ih, w_hh = weights[d * nw], weights[d * nw + 1]
-            b_ih, b_hh = (weights[d * nw + 2], weights[d * nw + 3]) if self.bias else (None, None)
-            if d == 0:
-                xin = x
-            elif rev_idx is None:
-                xin = x.flip(0)
-            else:
-                xin = x.gather(0, rev_idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
-            m = self._layer_masks(T, B, x)
-            zh, zc = m["zh"], m["zc"]
-            if valid is not None:  # finished sequences keep their state (keep-old = 1)
-                zh = _freeze(zh, valid)
-                zc = _freeze(zc, valid) if self.mode == "LSTM" else None
-            if self.mode == "GRU":
-                xp = F.linear(xin, w_ih, b_ih)
-                out, h = gru_recurrence(xp, w_hh, b_hh, h0[d], m["rec"], m["upd"], zh)
-            elif self.mode == "LSTM":
-                xp = F.linear(xin, w_ih, b_ih + b_hh if self.bias else None)
-                out, h, c = lstm_recurrence(xp, w_hh, h0[d], c0[d], m["rec"], m["upd"], zh, zc)
-                cs.append(c)
-            else:
-                xp = F.linear(xin, w_ih, b_ih + b_hh if self.bias else None)
-                out, h = rnn_recurrence(xp, w_hh, h0[d], m["rec"], m["upd"], zh, self.mode == "RNN_RELU")
-            if d == 1:
-                out = out.flip(0) if rev_idx is None else out.gather(0, rev_idx.unsqueeze(-1).expand_as(out))
-            outs.append(out)
-            hs.append(h)
-        out = outs[0] if D == 1 else torch.cat(outs, -1)
-        if lengths is not None:
-            out = pack_padded_sequence(out, lengths, enforce_sorted=True).data
-        h_n = torch.stack(hs, 0)
-        if self.mode == "LSTM":
-            return out, (h_n, torch.stack(cs, 0))
-        return out, h_n
-
-    # ------------------------------------------------------------------ forward
-    def forward(self, input, hx=None):
-        self._update_flat_weights()
-        is_lstm = self.mode == "LSTM"
-        D = 2 if self.bidirectional else 1
-        H = self.hidden_size
-        packed = isinstance(input, PackedSequence)
-        if packed:
-            x, batch_sizes, sorted_indices, unsorted_indices = input
-            B = int(batch_sizes[0])
-            is_batched = True
-        else:
-            if input.dim() not in (2, 3):
-                raise ValueError(f"{_name(self.mode)}: Expected input to be 2D or 3D, got {input.dim()}D instead")
-            batch_sizes = sorted_indices = unsorted_indices = None
-            is_batched = input.dim() == 3
-            x = input if is_batched else input.unsqueeze(0 if self.batch_first else 1)
-            B = x.shape[0 if self.batch_first else 1]
-        self.check_input(x, batch_sizes)
-        expected = (self.num_layers * D, B, H)
-        if hx is None:
-            z = torch.zeros(expected, dtype=x.dtype, device=x.device)
-            hx = (z, torch.zeros_like(z)) if is_lstm else z
-        else:
-            states = hx if is_lstm else (hx,)
-            if is_lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-                raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
-            want = 3 if is_batched else 2
-            for s in states:
-                if s.dim() != want:
-                    raise RuntimeError(
-                        f"For {'batched 3-D' if is_batched else 'unbatched 2-D'} input, hx should also be "
-                        f"{want}-D but got {s.dim()}-D tensor"
-                    )
-            if not is_batched:
-                states = tuple(s.unsqueeze(1) for s in states)
-            for s in states:
-                self.check_hidden_size(s, expected)
-            if packed:
-                states = tuple(self.permute_hidden(s, sorted_indices) for s in states)
-            hx = tuple(states) if is_lstm else states[0]
-
-        if not self._per_layer:
-            weights = self._effective_weights(self._flat_weights, D)
-            x = self._locked(x, self.input_dropout, batch_sizes, self.batch_first)
-            out, hidden = self._fused(x, batch_sizes, hx, weights, self.num_layers, self.dropout, self.batch_first)
-            out = self._locked(out, self.output_dropout, batch_sizes, self.batch_first)
-        else:
-            if batch_sizes is None and self.batch_first:
-                x = x.transpose(0, 1)
-            x = self._locked(x, self.input_dropout, batch_sizes, False)
-            nw = 4 if self.bias else 2
-            loop = self._loop_now()
-            h_list, c_list = [], []
-            for layer in range(self.num_layers):
-                if layer > 0:
-                    if self.layer_dropout > 0:
-                        x = self._locked(x, self.layer_dropout, batch_sizes, False)
-                    elif self.dropout > 0:
-                        x = _dropout(x, self.dropout, self.training, generator=self.generator)
-                sl = slice(layer * D, (layer + 1) * D)
-                h0 = hx[0][sl] if is_lstm else hx[sl]
-                c0 = hx[1][sl] if is_lstm else None
-                if loop:
-                    x, hid = self._loop_layer(layer, x, batch_sizes, h0, c0)
-                else:
-                    w = self._flat_weights[layer * D * nw : (layer + 1) * D * nw]
-                    w = self._effective_weights(w, D)
-                    x, hid = self._fused(x, batch_sizes, (h0, c0) if is_lstm else h0, w, 1, 0.0, False)
-                if is_lstm:
-                    h_list.append(hid[0])
-                    c_list.append(hid[1])
-                else:
-                    h_list.append(hid)
-            x = self._locked(x, self.output_dropout, batch_sizes, False)
-            out = x.transpose(0, 1) if (batch_sizes is None and self.batch_first) else x
-            h_n = torch.cat(h_list, 0) if len(h_list) > 1 else h_list[0]
-            hidden = (h_n, torch.cat(c_list, 0) if len(c_list) > 1 else c_list[0]) if is_lstm else h_n
-
-        if packed:
-            out = PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices)
-            if is_lstm:
-                hidden = tuple(self.permute_hidden(s, unsorted_indices) for s in hidden)
-            else:
-                hidden = self.permute_hidden(hidden, unsorted_indices)
-            return out, hidden
-        if not is_batched:
-            out = out.squeeze(0 if self.batch_first else 1)
-            hidden = tuple(s.squeeze(1) for s in hidden) if is_lstm else hidden.squeeze(1)
-        return out, hidden
-
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        for name in _OPTIONS:
-            v = getattr(self, name)
-            default = {"recurrent_dropout_mode": "sequence"}.get(name, False if isinstance(v, bool) else 0.0)
-            if v != default:
-                s += f", {name}={v!r}"
-        return s
+class GRU(_GatedRNN):
+    MODE = "GRU"
 
 
-def _name(mode: str) -> str:
-    return {"LSTM": "LSTM", "GRU": "GRU"}.get(mode, "RNN")
+GRU.__doc__ = _doc(
+    r"""A multi-layer GRU, drop-in for :class:`torch.nn.GRU`, with every dropout variant.
 
+    For each element of the input sequence each layer computes (masks as in :class:`LSTM`)::
 
-_VF_FN = {"LSTM": _VF.lstm, "GRU": _VF.gru, "RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu}
+        x̃_t = m^x ⊙ x_t                                   input / layer_dropout / dropout
+        h̃   = m^h_k ⊙ h_{t-1}                              recurrent_dropout (per gate k
+                                                             if untied_masks)
+        r_t = σ(W_ir x̃_t + b_ir + W_hr h̃ + b_hr)
+        z_t = σ(W_iz x̃_t + b_iz + W_hz h̃ + b_hz)
+        n_t = tanh(W_in x̃_t + b_in + r_t ⊙ (W_hn h̃ + b_hn)) ⊙ d   update_dropout
+        h'_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+        h_t = z^h ⊙ h_{t-1} + (1 - z^h) ⊙ h'_t              zoneout
 
+    The recurrent mask acts only on the product ``W_h· h_{t-1}``: the carry
+    ``z_t ⊙ h_{t-1}`` keeps the undropped state (Gal & Ghahramani 2016, Keras), unlike
+    ``GRUCell(x, m ⊙ h)``. A GRU has no cell state, so ``zoneout_cell`` is rejected.
+""",
+    r"""
+    Example::
 
-def _packed_rows(batch_sizes: Tensor, device) -> Tensor:
-    """Batch index of every row of a PackedSequence's data."""
-    bs = batch_sizes.to(device)
-    B = int(batch_sizes[0])
-    ar = torch.arange(B, device=device)
-    grid = ar.unsqueeze(0).expand(bs.shape[0], B)
-    return grid[ar.unsqueeze(0) < bs.unsqueeze(1)]
-
-
-def _freeze(z, valid: Tensor):
-    """Combine a zoneout keep-old selector with 'keep the state after the sequence ended'."""
-    if z is None:
-        return 1.0 - valid
-    return 1.0 - (1.0 - z) * valid
-
-
-class LSTM(SeqdropRNNBase):
-    """``torch.nn.LSTM`` with every dropout variant (see :mod:`seqdrop.nn.rnn`).
-
-    Returns ``output, (h_n, c_n)`` exactly like torch.
-    """
-
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, **kwargs) -> None:
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs)
-
-
-class GRU(SeqdropRNNBase):
-    """``torch.nn.GRU`` with every dropout variant (no ``zoneout_cell``). Returns ``output, h_n``."""
-
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, **kwargs) -> None:
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs)
+        >>> import torch, seqdrop.nn as snn
+        >>> gru = snn.GRU(10, 20, batch_first=True, recurrent_dropout=0.3,
+        ...               recurrent_dropout_mode="batch")    # fused kernel kept
+        >>> output, h_n = gru(torch.randn(3, 5, 10))       # (N, L, H_in)
+        >>> output.shape, h_n.shape
+        (torch.Size([3, 5, 20]), torch.Size([1, 3, 20]))
+""",
+    zoneout_args="zoneout: Krueger et al.'s zoneout on h.",
+    lstm=False,
+)
 
 
 class RNN(SeqdropRNNBase):
-    """``torch.nn.RNN`` (``nonlinearity`` "tanh" or "relu") with every dropout variant.
-
-    Positional order is torch's: ``(input_size, hidden_size, num_layers, nonlinearity, bias,
-    batch_first, dropout, bidirectional)``; all the dropout options are keyword-only.
-
-    ``update_dropout`` masks the pre-activation: ``h' = f(d ⊙ (W_ih x + W_hh h + b))``.
-    """
-
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, **kwargs) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+        bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+        **kwargs: Any,
+    ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ParameterError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self_mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(self_mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs)
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs)
         self.nonlinearity = nonlinearity
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
         return s if self.nonlinearity == "tanh" else s + ", nonlinearity='relu'"
+
+
+RNN.__doc__ = _doc(
+    r"""A multi-layer Elman RNN, drop-in for :class:`torch.nn.RNN`, with every dropout variant.
+
+    For each element of the input sequence each layer computes (masks as in :class:`LSTM`;
+    ``f`` is tanh or ReLU)::
+
+        x̃_t = m^x ⊙ x_t                                   input / layer_dropout / dropout
+        h̃   = m^h ⊙ h_{t-1}                                recurrent_dropout
+        h'_t = f(d ⊙ (W_ih x̃_t + b_ih + W_hh h̃ + b_hh))   update_dropout (pre-activation)
+        h_t = z^h ⊙ h_{t-1} + (1 - z^h) ⊙ h'_t              zoneout
+
+    Positional order is torch's: ``(input_size, hidden_size, num_layers, nonlinearity,
+    bias, batch_first, dropout, bidirectional)``. A single-gate cell has neither
+    ``untied_masks`` nor ``zoneout_cell``.
+""",
+    r"""
+    Example::
+
+        >>> import torch, seqdrop.nn as snn
+        >>> rnn = snn.RNN(10, 20, 2, "relu", update_dropout=0.2)
+        >>> output, h_n = rnn(torch.randn(5, 3, 10), torch.zeros(2, 3, 20))
+        >>> output.shape
+        torch.Size([5, 3, 20])
+""",
+    extra_args="nonlinearity: The non-linearity to use, ``'tanh'`` or ``'relu'``. Default: ``'tanh'``\n        ",
+    zoneout_args="zoneout: Krueger et al.'s zoneout on h.",
+    lstm=False,
+)
+
+
+def _with_options_signature(cls: type, without: tuple[str, ...] = ()) -> None:
+    """Show the keyword options in ``inspect.signature``/``help`` (``**kwargs`` in the code)."""
+    params = [p for p in inspect.signature(cls.__init__).parameters.values()
+              if p.kind is not p.VAR_KEYWORD and p.name != "self"]
+    defaults = RecurrentDropout()
+    for name in RecurrentDropout.field_names("layer"):
+        if name != "dropout" and name not in without:
+            value = getattr(defaults, name)
+            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value,
+                                            annotation=type(value).__name__))
+    params.append(inspect.Parameter("generator", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                    annotation="torch.Generator | None"))
+    for name in ("device", "dtype"):
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None))
+    cls.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+
+
+_with_options_signature(LSTM)
+_with_options_signature(GRU, without=("zoneout_cell",))
+_with_options_signature(RNN, without=("zoneout_cell", "untied_masks"))
