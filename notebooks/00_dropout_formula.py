@@ -56,7 +56,7 @@ n_seeds = 5  # independent trainings per configuration (confidence intervals)
 train_steps = 1500  # Adam steps for the digits MLP
 lr = 3e-3  # Adam learning rate
 batch_size = 64  # minibatch size
-scheduler = None  # None: local Dask cluster; "serial"; or a Dask address tcp://host:8786
+scheduler = None  # None: a local Dask cluster; "serial"; or tcp://host:8786
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
@@ -71,7 +71,9 @@ train_steps = check_int("train_steps", train_steps, 1, 1_000_000)
 lr = check_float("lr", lr, 0.0, 1.0, low_closed=False)
 batch_size = check_int("batch_size", batch_size, 1, 4096)
 if scheduler is not None and not isinstance(scheduler, str):
-    raise ParameterError(f"parameter 'scheduler' = {scheduler!r} must be None or a string")
+    raise ParameterError(
+        f"parameter 'scheduler' = {scheduler!r} must be None or a string"
+    )
 check_claims = check_bool("check_claims", check_claims)
 
 # %%
@@ -106,7 +108,7 @@ seeds = list(range(base_seed, base_seed + n_seeds))
 
 
 def new_gen(offset: int) -> torch.Generator:
-    """A generator derived from `base_seed`: each section reproduces its numbers alone."""
+    """A generator derived from `base_seed`: each section reproduces its numbers."""
     return torch.Generator().manual_seed(base_seed + offset)
 
 
@@ -168,6 +170,7 @@ pd.DataFrame(
 #
 # Three lines of code, written as in d2l's dropout chapter {cite}`zhang2023dive`:
 
+
 # %%
 def dropout_from_scratch(x: torch.Tensor, p: float, generator=None) -> torch.Tensor:
     keep = (torch.rand(x.shape, generator=generator) >= p).to(x.dtype)  # r ~ Bern(1-p)
@@ -200,8 +203,10 @@ layer.train()
 torch.manual_seed(base_seed)
 ones = torch.ones(10_000)
 a, b = layer(ones), layer(ones)
-print(f"train mode: two calls on the same input agree on {(a == b).float().mean():.1%} "
-      "of the outputs")
+print(
+    f"train mode: two calls on the same input agree on {(a == b).float().mean():.1%} "
+    "of the outputs"
+)
 
 # %% [markdown]
 # Section 5 measures what this does to a trained classifier's test predictions.
@@ -227,13 +232,17 @@ p_grid = np.round(np.linspace(0.05, 0.9, 18), 3)
 rows = []
 for i, pg in enumerate(p_grid):
     for mode in ("inverted", "weight_scaling"):
-        mean, var = dropout_moments(x, float(pg), n_masks, mode=mode, generator=new_gen(100 + i))
+        mean, var = dropout_moments(
+            x, float(pg), n_masks, mode=mode, generator=new_gen(100 + i)
+        )
         rel = var / mean**2
         rows += [{"p": pg, "mode": mode, "relative variance": float(v)} for v in rel]
 noise = pd.DataFrame(rows)
 
 # per p and mode: mean over units of Var/mean², its standard error across units, theory
-per_p = noise.groupby(["p", "mode"])["relative variance"].agg(["mean", "sem"]).reset_index()
+per_p = (
+    noise.groupby(["p", "mode"])["relative variance"].agg(["mean", "sem"]).reset_index()
+)
 per_p["theory"] = per_p["p"] / (1 - per_p["p"])
 per_p["z"] = (per_p["mean"] - per_p["theory"]) / per_p["sem"]
 ratio = per_p["mean"] / per_p["theory"]
@@ -242,13 +251,24 @@ per_p.pivot(index="p", columns="mode", values="mean").iloc[::4]
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4))
-sns.lineplot(data=noise, x="p", y="relative variance", hue="mode", style="mode",
-             markers=True, errorbar=("ci", 95), ax=ax)
+sns.lineplot(
+    data=noise,
+    x="p",
+    y="relative variance",
+    hue="mode",
+    style="mode",
+    markers=True,
+    errorbar=("ci", 95),
+    ax=ax,
+)
 pp = np.linspace(0.02, 0.9, 200)
 ax.plot(pp, pp / (1 - pp), "k--", lw=1, label=r"$p/(1-p)$")
-ax.set(yscale="log", xlabel="drop probability p",
-       ylabel=r"Var / mean$^2$ over masks",
-       title=f"relative noise, {n_units} units × {n_masks} masks")
+ax.set(
+    yscale="log",
+    xlabel="drop probability p",
+    ylabel=r"Var / mean$^2$ over masks",
+    title=f"relative noise, {n_units} units × {n_masks} masks",
+)
 ax.legend()
 seqdrop.savefig(fig, "00_relative_noise")
 plt.show()
@@ -256,9 +276,11 @@ plt.show()
 # %%
 claims.add(
     bool((per_p["z"].abs() < 4.5).all()),
-    f"Measured over {n_masks} masks, the relative noise Var/mean² of both conventions lies "
+    f"Measured over {n_masks} masks, the relative noise Var/mean² of both "
+    "conventions lies "
     f"on p/(1−p) at every p of the grid: largest deviation "
-    f"{per_p['z'].abs().max():.1f} standard errors, {(ratio - 1).abs().max():.1%} of p/(1−p).",
+    f"{per_p['z'].abs().max():.1f} standard errors, "
+    f"{(ratio - 1).abs().max():.1%} of p/(1−p).",
 )
 
 # %% [markdown]
@@ -306,9 +328,14 @@ z_dropconnect = drop_connect(W2, p, dim=1, generator=new_gen(9)) @ h + b2
 assert torch.allclose(z_dropout, z_dropconnect)
 
 pd.DataFrame(
-    {"step 3 (outputs)": z_outputs, "step 4 (columns)": z_weights,
-     "step 6 (inputs)": z_inputs, "step 5 (bias := 0)": z_bias,
-     "dropout(h)": z_dropout, "drop_connect(W)": z_dropconnect},
+    {
+        "step 3 (outputs)": z_outputs,
+        "step 4 (columns)": z_weights,
+        "step 6 (inputs)": z_inputs,
+        "step 5 (bias := 0)": z_bias,
+        "dropout(h)": z_dropout,
+        "drop_connect(W)": z_dropconnect,
+    },
     index=[f"z_{i}" for i in range(n_out)],
 )
 
@@ -345,33 +372,67 @@ pd.DataFrame(
 # 25% test (nothing is tuned here).
 
 # %%
-grid = {"p": [0.0, p], "depth": [1, 2], "hidden": n_units, "steps": train_steps,
-        "lr": lr, "batch_size": batch_size, "n_masks": n_masks}
-res = sweep(train_digits_ensemble, grid, seeds=seeds, scheduler=scheduler,
-            name="00_dropout_formula", progress=False)
+grid = {
+    "p": [0.0, p],
+    "depth": [1, 2],
+    "hidden": n_units,
+    "steps": train_steps,
+    "lr": lr,
+    "batch_size": batch_size,
+    "n_masks": n_masks,
+}
+res = sweep(
+    train_digits_ensemble,
+    grid,
+    seeds=seeds,
+    scheduler=scheduler,
+    name="00_dropout_formula",
+    progress=False,
+)
 trials, curves = res.trials, res.history
 drop = trials[trials["p"] == p]
 print(f"{len(trials)} trainings; {len(res.failed)} failed")
-drop.groupby("depth")[["ws_acc", "arithmetic_acc", "geometric_acc", "single_mask_acc",
-                        "arithmetic_gap", "geometric_gap"]].mean()
+drop.groupby("depth")[
+    [
+        "ws_acc",
+        "arithmetic_acc",
+        "geometric_acc",
+        "single_mask_acc",
+        "arithmetic_gap",
+        "geometric_gap",
+    ]
+].mean()
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
-sns.lineplot(data=curves[curves["p"] == p], x="n_masks", y="gap", hue="rule",
-             style="depth", markers=True, errorbar=("ci", 95), ax=ax)
+sns.lineplot(
+    data=curves[curves["p"] == p],
+    x="n_masks",
+    y="gap",
+    hue="rule",
+    style="depth",
+    markers=True,
+    errorbar=("ci", 95),
+    ax=ax,
+)
 nn_ = np.array(sorted(curves["n_masks"].unique()))
 ref = curves.query("p == @p and rule == 'geometric' and depth == 1 and n_masks == 1")
 ax.plot(nn_, ref["gap"].mean() / np.sqrt(nn_), "k:", lw=1, label=r"$\propto N^{-1/2}$")
-ax.set(xscale="log", yscale="log", xlabel="N (masks averaged)",
-       ylabel=r"mean $|p_{\mathrm{rule}} - p_{\mathrm{WS}}|$",
-       title="distance to weight scaling (WS), mean and 95% CI over seeds")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="N (masks averaged)",
+    ylabel=r"mean $|p_{\mathrm{rule}} - p_{\mathrm{WS}}|$",
+    title="distance to weight scaling (WS), mean and 95% CI over seeds",
+)
 ax.legend(fontsize=9, ncol=2)
 seqdrop.savefig(fig, "00_geometric_vs_arithmetic")
 plt.show()
 
+
 # %%
 def ci_row(values: pd.Series) -> dict:
-    """Mean and 95% CI over seeds (values indexed by seed; paired differences included)."""
+    """Mean and 95% CI over seeds (values indexed by seed, e.g. paired differences)."""
     m, lo, hi, n = mean_ci(values.dropna().to_numpy())
     return {"mean": m, "ci_low": lo, "ci_high": hi, "n": n}
 
@@ -384,26 +445,34 @@ geo_1 = ci_row(one["geometric_gap"])
 arith_1 = ci_row(one["arithmetic_gap"])
 first = curves.query("p == @p and depth == 1 and rule == 'geometric'")
 falls = first.groupby("seed").apply(
-    lambda c: c.sort_values("n_masks")["gap"].iloc[-1] < c.sort_values("n_masks")["gap"].iloc[0] / 5,
+    lambda c: c.sort_values("n_masks")["gap"].iloc[-1]
+    < c.sort_values("n_masks")["gap"].iloc[0] / 5,
     include_groups=False,
 )
 seqdrop.record("mc_gap", arith_1["mean"])
 seqdrop.record("geometric_gap", geo_1["mean"])
-pd.DataFrame({"arithmetic gap (depth 1)": arith_1, "geometric gap (depth 1)": geo_1,
-              "arithmetic − geometric (depth 1)": arith_minus_geo,
-              "geometric gap: depth 2 − depth 1": deep_minus_shallow}).T
+pd.DataFrame(
+    {
+        "arithmetic gap (depth 1)": arith_1,
+        "geometric gap (depth 1)": geo_1,
+        "arithmetic − geometric (depth 1)": arith_minus_geo,
+        "geometric gap: depth 2 − depth 1": deep_minus_shallow,
+    }
+).T
 
 # %%
 claims.add(
     excludes_zero(arith_minus_geo) and arith_minus_geo["mean"] > 0,
-    f"With one hidden layer, the arithmetic mean over {n_masks} masks stays farther from "
+    f"With one hidden layer, the arithmetic mean over {n_masks} masks stays "
+    "farther from "
     f"weight scaling than the geometric mean: paired difference of the gaps "
     f"{interval(arith_minus_geo, 5)} (95% CI over {n_seeds} seeds, excludes zero).",
 )
 claims.add(
     bool(falls.all()),
-    f"With one hidden layer, the geometric mean's gap to weight scaling falls more than "
-    f"five-fold from N = 1 to N = {n_masks} for every seed, as an unbiased estimate of the "
+    "With one hidden layer, the geometric mean's gap to weight scaling falls more "
+    f"than five-fold from N = 1 to N = {n_masks} for every seed, as an unbiased "
+    "estimate of the "
     "weight-scaled logits does (∝ N^−1/2); the arithmetic mean's gap levels off.",
 )
 
@@ -418,15 +487,22 @@ claims.add(
 
 # %%
 deeper_sentence = (
-    f"With two hidden layers the geometric mean over {n_masks} masks is farther from weight "
+    f"With two hidden layers the geometric mean over {n_masks} masks is farther "
+    "from weight "
     f"scaling than with one: paired difference {interval(deep_minus_shallow, 5)}"
 )
 if excludes_zero(deep_minus_shallow) and deep_minus_shallow["mean"] > 0:
-    claims.add(True, deeper_sentence + " (excludes zero): weight scaling is an "
-               "approximation there, though a close one.")
+    claims.add(
+        True,
+        deeper_sentence + " (excludes zero): weight scaling is an "
+        "approximation there, though a close one.",
+    )
 else:
-    claims.add(True, deeper_sentence + " (includes zero): at this size the approximation "
-               "error is within the Monte-Carlo noise.")
+    claims.add(
+        True,
+        deeper_sentence + " (includes zero): at this size the approximation "
+        "error is within the Monte-Carlo noise.",
+    )
 display(Markdown(claims.sentences[-1]))
 
 # %% [markdown]
@@ -438,8 +514,12 @@ display(Markdown(claims.sentences[-1]))
 # class differs between two calls). Paired differences over seeds:
 
 # %%
-acc = drop.melt(id_vars=["seed", "depth"], value_vars=["ws_acc", "arithmetic_acc",
-                "geometric_acc", "single_mask_acc"], var_name="prediction", value_name="acc")
+acc = drop.melt(
+    id_vars=["seed", "depth"],
+    value_vars=["ws_acc", "arithmetic_acc", "geometric_acc", "single_mask_acc"],
+    var_name="prediction",
+    value_name="acc",
+)
 
 
 def paired(metric_a: str, metric_b: str, depth: int = 1) -> dict:
@@ -468,10 +548,22 @@ summary
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
-sns.pointplot(data=acc, x="prediction", y="acc", hue="depth", dodge=0.3,
-              errorbar=("ci", 95), linestyle="none", ax=ax)
-ax.set(xlabel="", ylabel="test accuracy", title=f"digits MLP, p = {p:g}, {n_seeds} seeds")
-ax.set_xticks(range(4), ["weight scaling", "arithmetic", "geometric", "one mask\n(no eval())"])
+sns.pointplot(
+    data=acc,
+    x="prediction",
+    y="acc",
+    hue="depth",
+    dodge=0.3,
+    errorbar=("ci", 95),
+    linestyle="none",
+    ax=ax,
+)
+ax.set(
+    xlabel="", ylabel="test accuracy", title=f"digits MLP, p = {p:g}, {n_seeds} seeds"
+)
+ax.set_xticks(
+    range(4), ["weight scaling", "arithmetic", "geometric", "one mask\n(no eval())"]
+)
 seqdrop.savefig(fig, "00_predictions")
 plt.show()
 
@@ -528,17 +620,29 @@ y_lin = X_lin @ beta + torch.randn(n_obs, generator=new_gen(13))
 
 g = new_gen(14)
 mc_losses = torch.stack(
-    [((y_lin - dropout(X_lin, p, generator=g) @ beta) ** 2).sum() for _ in range(n_masks)]
+    [
+        ((y_lin - dropout(X_lin, p, generator=g) @ beta) ** 2).sum()
+        for _ in range(n_masks)
+    ]
 )
-closed_form = ((y_lin - X_lin @ beta) ** 2).sum() + linear_dropout_penalty(X_lin, beta, p)
+closed_form = ((y_lin - X_lin @ beta) ** 2).sum() + linear_dropout_penalty(
+    X_lin, beta, p
+)
 se = mc_losses.std() / math.sqrt(n_masks)
-assert abs(mc_losses.mean() - closed_form) <= 5 * se, "MC loss must match the closed form"
+assert (
+    abs(mc_losses.mean() - closed_form) <= 5 * se
+), "MC loss must match the closed form"
 seqdrop.record("linear_penalty_rel_error", float(mc_losses.mean() / closed_form - 1))
-print(f"MC average over {n_masks} masks: {float(mc_losses.mean()):.1f} ± {float(se):.1f}")
+print(
+    f"MC average over {n_masks} masks: {float(mc_losses.mean()):.1f} ± {float(se):.1f}"
+)
 print(f"closed form:                  {float(closed_form):.1f}")
 pd.DataFrame(
-    {"feature scale": scales.numpy(), "β_j": beta.numpy(),
-     "L2 strength p/(1-p)·Σ_i X_ij²": (p / (1 - p) * (X_lin**2).sum(0)).numpy()}
+    {
+        "feature scale": scales.numpy(),
+        "β_j": beta.numpy(),
+        "L2 strength p/(1-p)·Σ_i X_ij²": (p / (1 - p) * (X_lin**2).sum(0)).numpy(),
+    }
 ).round(3)
 
 # %% [markdown]
@@ -551,15 +655,26 @@ pd.DataFrame(
 # %%
 found = pd.DataFrame(
     [
-        ("relative noise Var/mean² (max error vs p/(1−p))",
-         f"{float((ratio - 1).abs().max()):.3f}"),
+        (
+            "relative noise Var/mean² (max error vs p/(1−p))",
+            f"{float((ratio - 1).abs().max()):.3f}",
+        ),
         ("arithmetic-mean gap to WS, depth 1", interval(arith_1, 5)),
         ("geometric-mean gap to WS, depth 1", interval(geo_1, 5)),
         ("geometric gap, depth 2 − depth 1", interval(deep_minus_shallow, 5)),
-        ("forgetting eval(): accuracy change", interval(forgot, 2, scale=100, unit=" pt")),
-        ("forgetting eval(): predictions that flip", interval(flips, 1, scale=100, unit="%")),
+        (
+            "forgetting eval(): accuracy change",
+            interval(forgot, 2, scale=100, unit=" pt"),
+        ),
+        (
+            "forgetting eval(): predictions that flip",
+            interval(flips, 1, scale=100, unit="%"),
+        ),
         ("MC (arithmetic) − WS accuracy", interval(mc_vs_ws, 2, scale=100, unit=" pt")),
-        (f"dropout {p:g} − none, WS accuracy", interval(drop_vs_none, 2, scale=100, unit=" pt")),
+        (
+            f"dropout {p:g} − none, WS accuracy",
+            interval(drop_vs_none, 2, scale=100, unit=" pt"),
+        ),
     ],
     columns=["finding", f"mean [95% CI], {n_seeds} seeds"],
 ).set_index("finding")

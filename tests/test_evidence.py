@@ -29,3 +29,11 @@ def test_interval_and_excludes_zero():
     assert excludes_zero(row)
     assert excludes_zero({"mean": -1, "ci_low": -2, "ci_high": -0.5})
     assert not excludes_zero({"mean": 0.1, "ci_low": -0.1, "ci_high": 0.3})
+
+
+def test_mean_interval_of_raw_values():
+    from seqdrop.evidence import mean_interval
+
+    assert mean_interval([1.0, 1.0, 1.0], 1) == "1.0 [1.0, 1.0]"
+    text = mean_interval([0.1, 0.2, 0.3], 1, scale=100, unit=" pt")
+    assert text.startswith("20.0 pt [") and text.endswith("]")

@@ -25,6 +25,7 @@ IDS = [nb.stem for nb in NOTEBOOKS]
 BAD_VALUES = {
     "00_dropout_formula": ("p", 1.5),
     "01_what_dropout_is_for": ("train_size", 50),
+    "02_vanilla_rnn": ("n_seeds", 1),
 }
 
 

@@ -147,19 +147,21 @@ def train_digits_ensemble(config: dict[str, Any]) -> dict[str, Any]:
     torch.manual_seed(c["seed"])
     model = FeedForwardNet(64, (c["hidden"],) * c["depth"], 10, dropout=c["p"])
     gen = torch.Generator().manual_seed(c["seed"])
-    train_classifier(model, X, y, steps=c["steps"], lr=c["lr"], batch_size=c["batch_size"], generator=gen)
+    train_classifier(model, X, y, steps=c["steps"], lr=c["lr"], batch_size=c["batch_size"],
+                     generator=gen)
     model.eval()
     with torch.no_grad():
         ws_probs = model(Xt).softmax(-1)
         train_acc = float((model(X).argmax(-1) == y).double().mean())
-    logits = sample_logits(model, Xt, c["n_masks"], generator=torch.Generator().manual_seed(c["seed"] + 1))
+    masks_gen = torch.Generator().manual_seed(c["seed"] + 1)
+    logits = sample_logits(model, Xt, c["n_masks"], generator=masks_gen)
     curve = averaging_curve(logits, ws_probs, yt)
     last = curve[curve["n_masks"] == c["n_masks"]].set_index("rule")
-    single = [prediction_metrics(z.softmax(-1), yt)["acc"] for z in logits[: min(100, c["n_masks"])]]
+    single = [prediction_metrics(z.softmax(-1), yt)["acc"] for z in logits[:100]]
     out = {f"ws_{k}": v for k, v in prediction_metrics(ws_probs, yt).items()}
     for rule in ("arithmetic", "geometric"):
-        out |= {f"{rule}_acc": float(last.loc[rule, "acc"]), f"{rule}_nll": float(last.loc[rule, "nll"]),
-                f"{rule}_gap": float(last.loc[rule, "gap"]), f"{rule}_log_gap": float(last.loc[rule, "log_gap"])}
+        for metric in ("acc", "nll", "gap", "log_gap"):
+            out[f"{rule}_{metric}"] = float(last.loc[rule, metric])
     out |= {"single_mask_acc": sum(single) / len(single), "flip_rate": _flip_rate(logits),
             "train_acc": train_acc, "history": curve.to_dict("records")}
     return out

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .data import SequenceDataset, load_mnist_rows
+from .data import SequenceDataset, SequenceSplit, load_mnist_rows, stratified_split
 from .models import FeedForwardNet
 from .params import check_float, check_int, check_probability
 from .sweep import trial_function
@@ -31,6 +31,7 @@ __all__ = [
     "AugmentedNet",
     "weight_stats",
     "early_stopping_point",
+    "classification_outcome",
     "mnist_subset",
     "train_regularized_mlp",
 ]
@@ -102,13 +103,35 @@ def early_stopping_point(history: pd.DataFrame, metric: str = "val_acc") -> pd.S
     return history[history[metric] == best].iloc[0]
 
 
-@functools.lru_cache(maxsize=4)
-def mnist_subset(train_size: int) -> SequenceDataset:
+def classification_outcome(history: pd.DataFrame) -> dict[str, Any]:
+    """A classification trial's record: metrics after the last epoch, the same at the
+    early-stopping point (``es_*``, best validation accuracy), and the per-epoch history."""
+    last, stop = history.iloc[-1], early_stopping_point(history)
+    keys = ("train_acc", "train_loss", "val_acc", "val_loss", "test_acc", "test_loss")
+    out: dict[str, Any] = {k: float(last[k]) for k in keys}
+    out |= {f"es_{k}": float(stop[k]) for k in ("val_acc", "test_acc", "test_loss")}
+    out["es_epoch"] = int(stop["epoch"])
+    out["history"] = history[["epoch", *keys]].to_dict("records")
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def mnist_subset(train_size: int, test_size: int | None = None) -> SequenceDataset:
     """The MNIST 5k subset split stratified into ``train_size`` training images, 500 for
-    validation and the rest (``4500 − train_size``) for testing; fixed split (seed 0)."""
+    validation and ``test_size`` test images (default: all the rest, ``4500 − train_size``);
+    a fixed split (seed 0), the test images a stratified subset of the rest."""
     train_size = check_int("train_size", train_size, 100, 4000)
     frac = train_size / 5000
-    return load_mnist_rows(fractions=(frac, 0.1, 0.9 - frac), seed=0)
+    data = load_mnist_rows(fractions=(frac, 0.1, 0.9 - frac), seed=0)
+    if test_size is None:
+        return data
+    rest = len(data.test)
+    test_size = check_int("test_size", test_size, 100, rest)
+    keep = stratified_split(data.test.y, (test_size / rest, 0.0, 1 - test_size / rest))[0]
+    t = data.test
+    test = SequenceSplit(t.x[keep], t.y[keep], t.lengths[keep])
+    return SequenceDataset(data.train, data.valid, test, data.num_classes, data.num_features,
+                           data.name)
 
 
 @trial_function(
@@ -140,13 +163,6 @@ def train_regularized_mlp(config: dict[str, Any]) -> dict[str, Any]:
     result = fit(AugmentedNet(augment, net), data, epochs=c["epochs"], batch_size=c["batch_size"],
                  optimizer="adam", lr=c["lr"], l1=c["l1"], l2=c["l2"], seed=c["seed"],
                  eval_batch_size=100, device="cpu", progress=False, verbose=False)
-    hist = result.history
-    last, stop = hist.iloc[-1], early_stopping_point(hist)
-    keys = ("train_acc", "train_loss", "val_acc", "val_loss", "test_acc", "test_loss")
-    out: dict[str, Any] = {k: float(last[k]) for k in keys}
-    out |= {f"es_{k}": float(stop[k]) for k in ("val_acc", "test_acc", "test_loss")}
-    out["es_epoch"] = int(stop["epoch"])
+    out = classification_outcome(result.history)
     out |= {f"w_{k}": v for k, v in weight_stats(net.net[0]).items()}
-    cols = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc"]
-    out["history"] = hist[cols].to_dict("records")
     return out
