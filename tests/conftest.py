@@ -40,3 +40,8 @@ def toy_notebooks(tmp_path: Path) -> tuple[Path, Path]:
     pdir.mkdir()
     (pdir / "smoke.yaml").write_text("01_good:\n  a: 3\n02_bad:\n  c: 7\n")
     return nbdir, pdir
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests run last: the book test builds from the notebooks nbval executed."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

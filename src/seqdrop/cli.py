@@ -90,12 +90,21 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=train_cli.main)
 
 
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    from .sweep import cli as sweep_cli
+
+    p = sub.add_parser("sweep", help="run a grid × seeds sweep from a YAML spec on Dask (resumable)")
+    sweep_cli.add_arguments(p)
+    p.set_defaults(func=sweep_cli.main)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqdrop", description="Dropout in sequence models: notebooks and training.")
     parser.add_argument("--version", action="version", version=f"seqdrop {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
     _add_train(sub)
+    _add_sweep(sub)
     return parser
 
 

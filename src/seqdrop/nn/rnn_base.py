@@ -74,15 +74,14 @@ class SeqdropRNNBase(nn.RNNBase):
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
 
-    def _runs_per_layer(self) -> bool:
-        """Run layer by layer (locked masks between layers, a generator, or a step loop)."""
+    def _per_layer_layout(self) -> bool:
+        """Whether the options make the module run layer by layer (locked masks between
+        layers, a generator driving ``dropout``, or a step loop): one cuDNN buffer per layer."""
         o = self.dropouts
-        return (
-            o.layer_dropout > 0
-            or o.may_need_step_loop
-            or (self.generator is not None and o.dropout > 0)
-            or _accel.settings().force_step_loop
-        )
+        return o.layer_dropout > 0 or o.may_need_step_loop or (self.generator is not None and o.dropout > 0)
+
+    def _runs_per_layer(self) -> bool:
+        return self._per_layer_layout() or _accel.settings().force_step_loop
 
     def _step_loop_now(self) -> bool:
         return self.dropouts.needs_step_loop(self.training) or _accel.settings().force_step_loop
@@ -96,7 +95,7 @@ class SeqdropRNNBase(nn.RNNBase):
     # ------------------------------------------------------------------ cuDNN buffers
     def flatten_parameters(self) -> None:
         """As torch's, but with one cuDNN buffer per layer when the module runs per layer."""
-        if not self._runs_per_layer():
+        if not self._per_layer_layout():
             return super().flatten_parameters()
         fw = self._flat_weights
         if len(fw) != len(self._flat_weights_names) or not all(isinstance(w, Tensor) for w in fw):

@@ -1,0 +1,145 @@
+"""Sweep engine benchmarks: parallel speed-up, thread oversubscription, per-sweep overhead.
+
+1. **Speed-up**: a sweep of ``--trials`` identical short word-LM trials (``--steps`` SGD
+   steps of a small 2-layer LSTM on PTB; seeds 0..n-1) with 1 worker vs 2 workers on a local Dask cluster;
+   wall time of the whole ``sweep()`` call (cluster start and worker warm-up included), and
+   the span from the first trial's start to the last trial's end.
+2. **Oversubscription**: the same trial run alone vs beside one CPU-busy process, with one
+   torch thread per trial (seqdrop's default) vs ``torch.get_num_threads()`` of a fresh
+   process (PyTorch's default, the old behaviour); the trial's own seconds.
+3. **Overhead**: a sweep of 20 ``noop`` trials on a fresh local cluster, cluster start
+   included (and the same in serial mode).
+
+Each case is run ``--repeats`` times and the median is reported, with the load average, so a
+run on a shared machine can be told from one on an idle machine. Examples::
+
+    python benchmarks/bench_sweep.py                         # everything (~6 minutes idle)
+    python benchmarks/bench_sweep.py --cases overhead --repeats 5
+    python benchmarks/bench_sweep.py --steps 100 --trials 8 --json bench_sweep.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from seqdrop.sweep import SweepStore, available_cores, sweep
+
+CASES = ("speedup", "threads", "overhead")
+
+
+def lm_grid(steps: int) -> dict[str, Any]:
+    """A small 2-layer LSTM word LM on PTB for ``steps`` SGD steps (identical work per seed)."""
+    return {"embedding_size": 128, "hidden_size": 128, "max_steps": steps, "max_eval_batches": 2,
+            "max_tokens": 200_000}
+
+
+def timed_sweep(trial: str, grid: dict[str, Any], seeds: int = 1, **kw: Any) -> tuple[float, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        res = sweep(trial, grid, seeds=seeds, store=Path(tmp) / "sw", progress=False, **kw)
+        wall = time.perf_counter() - t0
+        records = SweepStore(res.store).load().values()
+        res.span = max(r["finished"] for r in records) - min(r["started"] for r in records)
+    bad = res.failed
+    if len(bad):
+        raise RuntimeError(f"benchmark trial failed: {bad['error'].iloc[0]}")
+    return wall, res
+
+
+def case_speedup(args: argparse.Namespace) -> list[dict[str, Any]]:
+    grid = lm_grid(args.steps)
+    rows = []
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    spans: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(args.repeats):
+        for workers in (1, 2):
+            wall, res = timed_sweep("train_lm", grid, seeds=args.trials, workers=workers)
+            walls[workers].append(wall)
+            spans[workers].append(res.span)
+            rows.append({"case": "speedup", "workers": workers, "wall_s": wall, "trials_span_s": res.span,
+                         "trial_s_median": float(res.trials["seconds"].median())})
+    w1, w2 = statistics.median(walls[1]), statistics.median(walls[2])
+    s1, s2 = statistics.median(spans[1]), statistics.median(spans[2])
+    rows.append({"case": "speedup", "summary": f"{args.trials} trials × {args.steps} steps: sweep() wall 1 worker "
+                 f"{w1:.1f} s, 2 workers {w2:.1f} s, speed-up {w1 / w2:.2f}× (first trial start → last trial end: "
+                 f"{s1:.1f} s vs {s2:.1f} s, {s1 / s2:.2f}×)"})
+    return rows
+
+
+def one_trial_seconds(threads: int, steps: int) -> float:
+    _, res = timed_sweep("train_lm", lm_grid(steps), scheduler="serial", threads_per_worker=threads)
+    return float(res.trials["seconds"].iloc[0])
+
+
+def case_threads(args: argparse.Namespace) -> list[dict[str, Any]]:
+    old = int(subprocess.check_output([sys.executable, "-c", "import torch; print(torch.get_num_threads())"]))
+    settings = {"default (1 thread)": 1, f"old (torch default, {old} threads)": old}
+    one_trial_seconds(1, 5)  # warm-up: imports, data cache
+    times: dict[tuple[str, bool], list[float]] = {}
+    for _ in range(args.repeats):
+        for busy in (False, True):
+            hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+            try:
+                for name, threads in settings.items():
+                    times.setdefault((name, busy), []).append(one_trial_seconds(threads, args.steps))
+            finally:
+                if hog is not None:
+                    hog.kill()
+                    hog.wait()
+    rows = [{"case": "threads", "setting": n, "busy_neighbour": b, "trial_s": statistics.median(v)}
+            for (n, b), v in times.items()]
+    med = {k: statistics.median(v) for k, v in times.items()}
+    (d, o) = settings
+    rows.append({"case": "threads", "summary": f"beside a busy process: old/default = "
+                 f"{med[(o, True)] / med[(d, True)]:.2f}× slower; alone: {med[(o, False)] / med[(d, False)]:.2f}×; "
+                 f"default busy/alone = {med[(d, True)] / med[(d, False)]:.2f}×, old busy/alone = "
+                 f"{med[(o, True)] / med[(o, False)]:.2f}×"})
+    return rows
+
+
+def case_overhead(args: argparse.Namespace) -> list[dict[str, Any]]:
+    grid = {"value": [float(i) for i in range(20)]}
+    local = [timed_sweep("noop", grid)[0] for _ in range(args.repeats)]
+    serial = [timed_sweep("noop", grid, scheduler="serial")[0] for _ in range(args.repeats)]
+    return [{"case": "overhead", "mode": "local cluster (default workers)", "wall_s": statistics.median(local)},
+            {"case": "overhead", "mode": "serial", "wall_s": statistics.median(serial)},
+            {"case": "overhead", "summary": f"20 no-op trials: {statistics.median(local):.1f} s on a fresh local "
+             f"cluster (start included), {statistics.median(serial):.2f} s serial"}]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {CASES}")
+    p.add_argument("--repeats", type=int, default=3, help="repeats per measurement (median reported)")
+    p.add_argument("--steps", type=int, default=200, help="SGD steps per LM trial")
+    p.add_argument("--trials", type=int, default=8, help="trials in the speed-up sweep")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON")
+    args = p.parse_args(argv)
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = set(cases) - set(CASES)
+    if unknown:
+        p.error(f"unknown case(s) {sorted(unknown)}; choose from {CASES}")
+    env = {"cores": available_cores(), "load_before": os.getloadavg(), "started": time.strftime("%Y-%m-%d %H:%M")}
+    rows: list[dict[str, Any]] = []
+    for case in cases:
+        rows += {"speedup": case_speedup, "threads": case_threads, "overhead": case_overhead}[case](args)
+        for r in rows:
+            if r.get("case") == case and "summary" in r:
+                print(f"{case}: {r['summary']}", flush=True)
+    env["load_after"] = os.getloadavg()
+    print(f"cores {env['cores']}; load average before {env['load_before'][0]:.2f}, after {env['load_after'][0]:.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"env": env, "rows": rows}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""``seqdrop sweep SPEC.yaml``: run a sweep described in YAML and print mean ± CI per config.
+
+A spec names the trial function, the grid and the seeds, and optionally the store and the
+executor (command-line flags win)::
+
+    trial: train_mlp            # or a dotted path: mypackage.trials.my_trial
+    name: mlp-dropout           # folder runs/sweeps/mlp-dropout (or `store: DIR`)
+    seeds: 5                    # or a list: [0, 1, 2]
+    grid:
+      dropout: [0.0, 0.25, 0.5]
+      epochs: 3
+    metrics: [test_acc]         # columns of the summary (default: every numeric metric)
+    scheduler: null             # null: local cluster; tcp://host:8786; serial
+    workers: null               # local workers (default: cores / threads_per_worker)
+    threads_per_worker: 1
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import SeqdropError
+from .core import sweep
+from .spec import SweepError
+from .stats import format_summary
+
+__all__ = ["add_arguments", "main", "load_spec"]
+
+SPEC_KEYS = {"trial", "grid", "seeds", "name", "store", "scheduler", "workers", "threads_per_worker", "metrics"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Run a grid × seeds sweep from a YAML spec (resumable) and print mean ± 95% CI per config."
+    parser.add_argument("spec", metavar="SPEC.yaml", help="YAML file: trial, grid, seeds (see the README)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDR",
+                        help="Dask scheduler address (tcp://host:8786), 'local' or 'serial' "
+                        "(default: the spec, then $SEQDROP_SCHEDULER, then a local cluster)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N", help="local cluster workers")
+    parser.add_argument("--threads-per-worker", type=int, default=None, metavar="T",
+                        help="torch threads per trial (default 1)")
+    parser.add_argument("--out", default=None, metavar="DIR", help="sweep folder (default runs/sweeps/<name>)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check a spec's keys (values are checked by :func:`~seqdrop.sweep.sweep`)."""
+    p = Path(path)
+    try:
+        spec = yaml.safe_load(p.read_text())
+    except OSError as exc:
+        raise SweepError(f"cannot read sweep spec {p}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise SweepError(f"sweep spec {p} is not valid YAML: {problem}{where}") from None
+    if not isinstance(spec, dict):
+        raise SweepError(f"sweep spec {p} must be a mapping with keys trial, grid, seeds")
+    unknown = sorted(set(spec) - SPEC_KEYS)
+    if unknown:
+        raise SweepError(f"sweep spec {p}: unknown key(s) {unknown}; known: {sorted(SPEC_KEYS)}")
+    missing = [k for k in ("trial", "grid", "seeds") if k not in spec]
+    if missing:
+        raise SweepError(f"sweep spec {p}: missing key(s) {missing}")
+    return spec
+
+
+def _summary_metrics(result: Any, wanted: list[str] | None) -> list[str]:
+    if wanted:
+        unknown = [m for m in wanted if m not in result.metrics]
+        if unknown:
+            raise SweepError(f"metrics {unknown} are not returned by {result.trial}; it returns {result.metrics}")
+        return wanted
+    ok = result.trials[result.trials["status"] == "ok"]
+    return [m for m in result.metrics if m in ok and ok[m].dtype.kind in "fiu" and ok[m].notna().any()]
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the spec; 0 when every trial finished, 1 when some failed; user errors exit 2."""
+    try:
+        spec = load_spec(args.spec)
+        threads = args.threads_per_worker or spec.get("threads_per_worker", 1)
+        result = sweep(
+            spec["trial"], spec["grid"], seeds=spec["seeds"], store=args.out or spec.get("store"),
+            scheduler=args.scheduler or spec.get("scheduler"), workers=args.workers or spec.get("workers"),
+            threads_per_worker=threads, name=spec.get("name") or Path(args.spec).stem,
+            progress=not args.no_progress,
+        )
+        metrics = _summary_metrics(result, spec.get("metrics"))
+        print(format_summary(result.summary(metrics)) if metrics else "no numeric metrics to summarize")
+    except SeqdropError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(f"\nsweep folder: {result.store}  ({len(result.trials)} trials, {result.ran} run now)")
+    if len(result.failed):
+        print(f"{len(result.failed)} trial(s) failed; their errors are in {result.store}/trials; "
+              "rerun the same command to retry them", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,119 @@
+"""seqdrop.sweep on a real Dask LocalCluster: same numbers as serial, worker and driver kills,
+unreachable scheduler addresses."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from seqdrop.io import TEMP_SUFFIX
+from seqdrop.sweep import SCHEDULER_ENV, SweepError, sweep, trial_function
+
+pytestmark = pytest.mark.slow
+
+MLP_GRID = {"data": "digits-rows", "hidden_sizes": [[32]], "dropout": [0.0, 0.5], "epochs": 2, "batch_size": 32}
+
+
+@trial_function(defaults=dict(markers="", die_seed=-1, sleep=0.0))
+def die_once(config: dict) -> dict:
+    """Kills its own worker process (SIGKILL) the first time it runs for ``seed == die_seed``."""
+    if config["seed"] == config["die_seed"]:
+        try:
+            os.close(os.open(Path(config["markers"]) / f"died-{config['seed']}", os.O_CREAT | os.O_EXCL))
+            os.kill(os.getpid(), signal.SIGKILL)
+        except FileExistsError:
+            pass
+    time.sleep(config["sleep"])
+    return {"value": 10 * config["seed"], "pid": os.getpid()}
+
+
+@trial_function(defaults=dict(log="", sleep=0.0))
+def logged(config: dict) -> dict:
+    """Appends its seed to ``log`` when it starts; sleeps; returns the seed squared."""
+    with open(config["log"], "a") as fh:
+        fh.write(f"{config['seed']}\n")
+    time.sleep(config["sleep"])
+    return {"square": config["seed"] ** 2}
+
+
+def test_serial_and_local_cluster_give_identical_metrics(tmp_path, capsys):
+    common = dict(seeds=2, progress=True)
+    serial = sweep("train_mlp", MLP_GRID, store=tmp_path / "serial", scheduler="serial", **common)
+    dist = sweep("train_mlp", MLP_GRID, store=tmp_path / "dist", workers=2, **common)
+    assert "local Dask cluster, 2 worker(s) × 1 thread(s)" in capsys.readouterr().err
+    assert (dist.trials["status"] == "ok").all() and len(dist.trials) == 4
+    assert set(dist.trials["worker"]) != {None} and not dist.trials["worker"].str.startswith("serial").any()
+    for metric in ("test_acc", "val_acc", "val_loss", "train_loss"):
+        assert list(serial.trials[metric]) == list(dist.trials[metric]), metric
+    cols = ["key", "epoch", "train_loss", "val_loss"]
+    assert serial.history[cols].equals(dist.history[cols])
+
+
+def test_a_killed_worker_loses_and_duplicates_no_trial(tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    grid = {"markers": str(markers), "die_seed": 1, "sleep": 0.2}
+    res = sweep(die_once, grid, seeds=4, store=tmp_path / "sw", workers=2, progress=False)
+    assert (markers / "died-1").exists()  # the worker really was killed mid-trial
+    assert (res.trials["status"] == "ok").all() and list(res.trials["value"]) == [0, 10, 20, 30]
+    files = sorted(p.name for p in (tmp_path / "sw" / "trials").iterdir())
+    assert files == sorted(f"{k}.json" for k in res.trials["key"])  # one record each, no temp files
+    assert not any(TEMP_SUFFIX in p.name for p in (tmp_path / "sw").rglob("*"))
+
+
+DRIVER = """
+import sys
+from seqdrop.sweep import sweep
+sys.path.insert(0, {tests!r})
+sweep("test_sweep_cluster.logged", {{"log": {log!r}, "sleep": 0.4}}, seeds=12, store={store!r},
+      scheduler="serial", progress=False)
+"""
+
+
+def test_sigkill_of_the_driver_then_rerun_recomputes_nothing_finished(tmp_path):
+    log, store = tmp_path / "calls.log", tmp_path / "sw"
+    code = textwrap.dedent(DRIVER.format(tests=str(Path(__file__).parent), log=str(log), store=str(store)))
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 60
+    while len(list((store / "trials").glob("*.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = {json.loads(p.read_text())["config"]["seed"] for p in (store / "trials").glob("*.json")}
+    assert 3 <= len(finished) < 12 and (store / "seqdrop.lock").exists()
+    before = len(log.read_text().splitlines())
+    res = sweep(logged, {"log": str(log), "sleep": 0.4}, seeds=12, store=store, scheduler="serial", progress=False)
+    rerun = [int(s) for s in log.read_text().splitlines()[before:]]
+    assert sorted(rerun) == sorted(set(range(12)) - finished)  # every missing trial once, no finished one
+    assert res.ran == len(rerun) and list(res.trials["square"]) == [s * s for s in range(12)]
+    assert not any(TEMP_SUFFIX in p.name for p in store.rglob("*")) and not (store / "seqdrop.lock").exists()
+
+
+def test_unreachable_scheduler_fails_fast_naming_the_address(tmp_path):
+    t0 = time.monotonic()
+    with pytest.raises(SweepError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:9'"):
+        sweep("noop", {"value": [1.0]}, seeds=1, store=tmp_path / "sw", scheduler="tcp://127.0.0.1:9", progress=False)
+    assert time.monotonic() - t0 < 15
+
+
+def test_scheduler_address_from_the_environment_reaches_the_cli(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from seqdrop.sweep.cli import add_arguments, main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("trial: noop\nseeds: 2\ngrid: {value: [1.0, 2.0]}\n")
+    monkeypatch.setenv(SCHEDULER_ENV, "tcp://127.0.0.1:9")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert main(parser.parse_args([str(spec), "--out", str(tmp_path / "sw")])) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'") and err.count("\n") == 1
+    assert not (tmp_path / "sw").exists()  # nothing was written before the address was checked
