@@ -320,10 +320,9 @@ display(Markdown(claims.markdown()))
 
 # %% [markdown]
 # At this size (128 hidden units, the article's choice) dropout mostly improves the
-# *confidence* of the predictions, which the loss measures, and moves accuracy by a few
-# tenths of a point. The validation curve picks the rate; rates near 0.9 starve the
-# network. Larger networks gain more (exercise 4).
-#
+# *confidence* of the predictions, which the loss measures, and moves accuracy much less.
+# The validation curve picks the rate; rates near 0.9 starve the network. Whether a
+# wider network gains more is exercise 4.
 # %% [markdown]
 # ## 4. Dropout vs L1, L2, early stopping and augmentation (the article's FAQ 1–2)
 #
@@ -520,11 +519,10 @@ claims.add(
     "accuracy: "
     f"{interval(drop_tuned, 2, scale=100, unit=' pt')}.",
 )
-combo_word = (
-    "adds to"
-    if excludes_zero(combo_vs_aug) and combo_vs_aug["mean"] > 0
-    else ("does not measurably add to")
-)
+if not excludes_zero(combo_vs_aug):
+    combo_word = "does not measurably add to"
+else:
+    combo_word = "adds to" if combo_vs_aug["mean"] > 0 else "takes away from"
 claims.add(
     True,
     f"Dropout {combo_word} augmentation: dropout + augmentation − augmentation = "
@@ -563,8 +561,9 @@ display(Markdown(claims.markdown()))
 #   each tuned on validation with the same budget, with paired intervals over seeds.
 #
 # The answer to the article's FAQ is quantitative: on this problem task knowledge
-# (augmentation) is worth more than dropout, and the two combine. The next chapter moves
-# to recurrent networks, where the question becomes *where* the mask goes.
+# (augmentation) is worth more than dropout, and the recap says whether adding dropout to
+# augmentation helped. The next chapter moves to recurrent networks, where the question
+# becomes *where* the mask goes.
 #
 # ## Exercises
 #
