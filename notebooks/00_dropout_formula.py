@@ -270,6 +270,7 @@ ax.set(
     title=f"relative noise, {n_units} units × {n_masks} masks",
 )
 ax.legend()
+fig.tight_layout()
 seqdrop.savefig(fig, "00_relative_noise")
 plt.show()
 
@@ -426,6 +427,7 @@ ax.set(
     title="distance to weight scaling (WS), mean and 95% CI over seeds",
 )
 ax.legend(fontsize=9, ncol=2)
+fig.tight_layout()
 seqdrop.savefig(fig, "00_geometric_vs_arithmetic")
 plt.show()
 
@@ -564,6 +566,7 @@ ax.set(
 ax.set_xticks(
     range(4), ["weight scaling", "arithmetic", "geometric", "one mask\n(no eval())"]
 )
+fig.tight_layout()
 seqdrop.savefig(fig, "00_predictions")
 plt.show()
 
@@ -703,7 +706,7 @@ display(Markdown(claims.markdown()))
 #
 # ```{admonition} Hint
 # :class: dropdown
-# Relative noise $p/(1-p) = 4$. Each sub-network keeps one unit in five, so a single mask
+# Relative noise p/(1−p) = 4. Each sub-network keeps one unit in five, so a single mask
 # predicts worse and flips more often; compare `summary` for both rates.
 # ```
 #
@@ -715,7 +718,7 @@ display(Markdown(claims.markdown()))
 # :class: dropdown
 # `seqdrop.dropout.Dropout(p, mode="weight_scaling")` does it; compare
 # `FeedForwardNet(..., mode="weight_scaling")` with an inverted one whose last `Linear`
-# weight you divide by $1-p$ after copying the parameters.
+# weight you divide by 1 − p after copying the parameters.
 # ```
 #
 # 3. **Question a claim.** Weight scaling is exact for the geometric mean only when the
@@ -724,7 +727,7 @@ display(Markdown(claims.markdown()))
 #
 # ```{admonition} Hint
 # :class: dropdown
-# With a linear output, $\mathbb E_r[\hat y] = \hat y_{\text{WS}}$: weight scaling is the
+# With a linear output, the mean output over masks equals the weight-scaled output: it is the
 # *arithmetic* mean of the sub-networks' outputs (there is no softmax to make the two means
 # differ). Check it with `sample_logits` on a model whose last layer is linear.
 # ```

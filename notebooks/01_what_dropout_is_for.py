@@ -194,6 +194,7 @@ ax.set(
     ylabel="cross-entropy",
     title=f"{train_size} training images: training vs test loss, {n_seeds} seeds",
 )
+fig.tight_layout()
 seqdrop.savefig(fig, "01_train_vs_test")
 plt.show()
 
@@ -270,6 +271,7 @@ ax.set(
     title=f"784-{hidden}-10 on {train_size} MNIST images, {n_seeds} seeds",
 )
 ax.legend()
+fig.tight_layout()
 seqdrop.savefig(fig, "01_accuracy_vs_p")
 plt.show()
 
@@ -423,6 +425,7 @@ ax.set(
     ylabel="",
     title=f"same budget, {n_seeds} seeds, mean and 95% CI",
 )
+fig.tight_layout()
 seqdrop.savefig(fig, "01_regularizers")
 plt.show()
 

@@ -227,6 +227,7 @@ ax.set(
     title=f"self-loop memory units, p = {p:g}",
 )
 ax.legend()
+fig.tight_layout()
 seqdrop.savefig(fig, "02_latch_retention")
 plt.show()
 
@@ -274,6 +275,7 @@ ax.set(
     ylabel=r"$\|h_t-\bar h_t\|^2 / \|\bar h_t\|^2$",
     title=f"distributed state, random orthogonal $W_{{hh}}$, p = {p:g}",
 )
+fig.tight_layout()
 seqdrop.savefig(fig, "02_state_deviation")
 plt.show()
 
@@ -358,6 +360,7 @@ ax.set(
     title=f"tanh RNN on MNIST rows, p = {p:g}, " f"{n_seeds} seeds",
 )
 ax.legend(fontsize=9, ncol=2)
+fig.tight_layout()
 seqdrop.savefig(fig, "02_validation_curves")
 plt.show()
 
@@ -403,6 +406,7 @@ sns.pointplot(
 )
 ax.set(xlabel="accuracy after the last epoch", ylabel="")
 ax.legend(fontsize=9)
+fig.tight_layout()
 seqdrop.savefig(fig, "02_accuracy")
 plt.show()
 
@@ -513,7 +517,7 @@ display(Markdown(claims.markdown()))
 #
 # ```{admonition} Hint
 # :class: dropdown
-# $(1-0.5)^{28} \approx 4\cdot 10^{-9}$ against $0.5$. Variants that mask the recurrent
+# (1 − 0.5)^28 ≈ 4·10⁻⁹ against 0.5. Variants that mask the recurrent
 # connection per step suffer first.
 # ```
 #
