@@ -60,7 +60,7 @@ scheduler = None  # None: a local Dask cluster; "serial"; or tcp://host:8786
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.params import ParameterError, check_bool, check_float, check_int
+from seqdrop.course import ParameterError, check_bool, check_float, check_int
 
 p = check_float("p", p, 0.0, 1.0, low_closed=False, high_closed=False)
 n_units = check_int("n_units", n_units, 2, 4096)
@@ -88,8 +88,9 @@ from IPython.display import Markdown, display
 from torch import nn
 
 import seqdrop
+from seqdrop.course import setup_figures
 from seqdrop.dropout import bernoulli_mask, drop_connect, dropout
-from seqdrop.ensemble import (
+from seqdrop.analysis import (
     analytic_dropout_moments,
     dropout_moments,
     linear_dropout_penalty,
@@ -100,8 +101,7 @@ from seqdrop.mask_averaging import train_digits_ensemble
 from seqdrop.sweep import mean_ci, sweep
 
 torch.set_num_threads(1)
-sns.set_theme(style="whitegrid", context="notebook")
-plt.rcParams["figure.dpi"] = 100
+setup_figures()  # the course style: seaborn theme, 100 dpi
 pd.set_option("display.precision", 4)
 claims = Claims(check=check_claims)
 seeds = list(range(base_seed, base_seed + n_seeds))

@@ -54,7 +54,7 @@ scheduler = None  # None: a local Dask cluster; "serial"; or tcp://host:8786
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.params import (
+from seqdrop.course import (
     ParameterError,
     check_bool,
     check_float,
@@ -88,14 +88,14 @@ from IPython.display import Markdown, display
 from torch import nn
 
 import seqdrop
+from seqdrop.course import setup_figures
 from seqdrop.evidence import Claims, excludes_zero, interval, mean_interval
 from seqdrop.models import FeedForwardNet
 from seqdrop.regularizers import mnist_subset, train_regularized_mlp
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 
 torch.set_num_threads(1)
-sns.set_theme(style="whitegrid", context="notebook")
-plt.rcParams["figure.dpi"] = 100
+setup_figures()  # the course style: seaborn theme, 100 dpi
 pd.set_option("display.precision", 4)
 claims = Claims(check=check_claims)
 seeds = list(range(base_seed, base_seed + n_seeds))

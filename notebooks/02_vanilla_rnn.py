@@ -57,7 +57,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 
 # %%
 from seqdrop.mask_sites import VARIANTS
-from seqdrop.params import (
+from seqdrop.course import (
     ParameterError,
     check_bool,
     check_choice,
@@ -97,6 +97,7 @@ import torch
 from IPython.display import Markdown, display
 
 import seqdrop
+from seqdrop.course import setup_figures
 from seqdrop.evidence import Claims, excludes_zero, interval, mean_interval
 from seqdrop.mask_sites import draw_mask_sites, mask_viewer, plot_masks, sample_masks
 from seqdrop.nn.reference import recurrence, rnn_cell
@@ -105,8 +106,7 @@ from seqdrop.rnn_variants import latch_retention, state_deviation, train_rnn_var
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 
 torch.set_num_threads(1)
-sns.set_theme(style="whitegrid", context="notebook")
-plt.rcParams["figure.dpi"] = 100
+setup_figures()  # the course style: seaborn theme, 100 dpi
 pd.set_option("display.precision", 4)
 claims = Claims(check=check_claims)
 seeds = list(range(base_seed, base_seed + n_seeds))

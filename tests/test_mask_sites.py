@@ -10,7 +10,7 @@ import torch  # noqa: E402
 
 from seqdrop.mask_sites import (VARIANTS, draw_mask_sites, mask_viewer, plot_masks,  # noqa: E402
                                 sample_masks, widgets_available)
-from seqdrop.params import ParameterError  # noqa: E402
+from seqdrop._validation import ParameterError  # noqa: E402
 
 
 def _masks(variant: str, p: float = 0.5, seed: int = 0, layers: int = 2) -> dict:

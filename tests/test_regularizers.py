@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from seqdrop.params import ParameterError
+from seqdrop._validation import ParameterError
 from seqdrop.regularizers import AugmentedNet, RandomShift, early_stopping_point, weight_stats
 
 

@@ -30,10 +30,10 @@ from torch import Tensor, nn
 
 from .data import load_digits_rows
 from .dropout import Dropout
-from .ensemble import train_classifier
+from .analysis import train_classifier
 from .models import FeedForwardNet
 from .nn.mc import mc_dropout
-from .params import check_choice, check_float, check_int, check_probability
+from ._validation import check_choice, check_float, check_int, check_probability
 from .sweep import trial_function
 
 __all__ = [

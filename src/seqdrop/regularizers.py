@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from .data import SequenceDataset, SequenceSplit, load_mnist_rows, stratified_split
 from .models import FeedForwardNet
-from .params import check_float, check_int, check_probability
+from ._validation import check_float, check_int, check_probability
 from .sweep import trial_function
 from .train import fit
 from .utils import seed_everything

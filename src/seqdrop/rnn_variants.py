@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from .mask_sites import VARIANTS, sample_masks
 from .nn.reference import recurrence
-from .params import check_choice, check_float, check_int, check_probability
+from ._validation import check_choice, check_float, check_int, check_probability
 from .regularizers import classification_outcome, mnist_subset
 from .sweep import trial_function
 from .train import fit
