@@ -375,10 +375,10 @@ claims.add(
 display(Markdown(claims.sentences[-1]))
 
 # %% [markdown]
-# At this budget the plain RNN is still learning: it has not yet fit its training images,
-# and a regulariser can only slow learning down. The comparison below therefore measures
-# what each placement *costs* while the network learns; exercise 4 doubles the budget to
-# look for the point where the no-dropout network starts to overfit.
+# At this budget the plain RNN is still learning (its validation accuracy is still
+# rising), so the comparison below measures what each placement does while the network
+# learns, not how it fights overfitting; exercise 4 doubles the budget to look for the
+# point where the no-dropout network starts to overfit.
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
@@ -460,23 +460,14 @@ for a, b in contrasts:
 display(Markdown("\n".join(f"- {s}" for s in sentences)))
 
 # %%
-train_none = trials[trials["variant"] == "none"].set_index("seed")["train_acc"]
-gaps = {
-    v: mean_ci(trials[trials["variant"] == v]["gap"].to_numpy())[0] for v in variants
-}
-fits = all(
-    (
-        trials[trials["variant"] == v].set_index("seed")["train_acc"]
-        <= train_none + 1e-9
-    ).all()
-    for v in variants
-    if v != "none"
-)
-claims.add(
-    fits,
-    "Every dropout variant fits its training images less well (accuracy with its masks "
-    "on) than no dropout, for every seed.",
-)
+fit = pd.concat(
+    [paired_difference(trials, "train_acc", by="variant", a=v, b="none", within=[])
+     for v in variants if v != "none"], ignore_index=True)
+gaps = {v: mean_ci(trials[trials["variant"] == v]["gap"].to_numpy())[0] for v in variants}
+fit_sentence = "Training accuracy (masks on) against no dropout: " + "; ".join(
+    f"{VARIANTS[r['a']].label} {interval(r, 1, scale=100, unit=' pt')}"
+    f" ({verdict(r, 'higher', 'lower')})" for _, r in fit.iterrows())
+claims.add(True, fit_sentence + ".")
 display(Markdown(claims.sentences[-1]))
 
 # %% [markdown]
