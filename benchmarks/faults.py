@@ -33,6 +33,9 @@ TINY = dict(
     model_overrides=dict(embedding_size=16, hidden_size=16), data_overrides=dict(max_tokens=6000),
 )
 SCENARIOS: dict[str, Callable[[Path], tuple[str, bool | None]]] = {}
+# Scenarios no unit test can stage (the others have in-process twins in tests/test_reliability.py)
+PROCESS_ONLY = {"kill -9 during training, then --resume", "kill -9 during a checkpoint write, then --resume",
+                "two runs into one folder at the same time"}
 
 
 def scenario(name: str) -> Callable:
@@ -328,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--only", default="", help="run the scenarios whose name contains this")
     parser.add_argument("--skip", default="\0", help="skip the scenarios whose name contains this")
+    parser.add_argument("--processes-only", action="store_true",
+                        help="only the scenarios that need real processes (kill -9, concurrent runs); the CI test")
     args = parser.parse_args(argv)
     if args.cmd == "child":
         args.out = args.out or None
@@ -335,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="seqdrop-faults-") as tmp:
         for name, fn in SCENARIOS.items():
-            if args.only in name and args.skip not in name:
+            if args.only in name and args.skip not in name and (name in PROCESS_ONLY or not args.processes_only):
                 t0 = time.time()
                 try:
                     outcome, ok = fn(Path(tmp))
