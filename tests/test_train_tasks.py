@@ -84,3 +84,13 @@ def test_the_callers_data_stays_on_its_device_cuda():
 
     fit(RNNLanguageModel(50, 8, 8, 1), corpus, TrainConfig(epochs=1, bptt=10, device="cuda", max_steps=3), progress=False)
     assert corpus.train.device.type == "cpu"
+
+
+def test_config_normalises_numbers_from_sweep_grids():
+    import numpy as np
+
+    c = TrainConfig(epochs=np.int64(3), lr=1, clip=np.float32(0.5), max_steps=None)
+    assert type(c.epochs) is int and c.epochs == 3 and type(c.lr) is float and c.clip == 0.5
+    assert TrainConfig.from_dict(c.to_dict()) == c
+    with pytest.raises(ParameterError, match="unknown TrainConfig fields"):
+        TrainConfig.from_dict({"epochz": 1})

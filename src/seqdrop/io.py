@@ -17,6 +17,7 @@ host; the kernel drops it when its holder dies, so a stale lock is detected and 
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import re
@@ -33,21 +34,9 @@ from typing import IO, Any, Callable
 from .errors import SeqdropError
 
 __all__ = [
-    "OutputError",
-    "RunFolderError",
-    "atomic_write_text",
-    "atomic_write_json",
-    "atomic_write_bytes",
-    "atomic_torch_save",
-    "remove_stale_temps",
-    "check_writable",
-    "new_run_dir",
-    "claim_run_dir",
-    "run_files",
-    "RunLock",
-    "RUN_MARKERS",
-    "LOCK_FILE",
-    "TEMP_SUFFIX",
+    "OutputError", "RunFolderError", "atomic_write_text", "atomic_write_json", "atomic_write_bytes",
+    "atomic_torch_save", "remove_stale_temps", "check_writable", "new_run_dir", "claim_run_dir", "run_files",
+    "RunLock", "RUN_MARKERS", "LOCK_FILE", "TEMP_SUFFIX",
 ]
 
 TEMP_SUFFIX = ".seqdrop-tmp"
@@ -148,7 +137,9 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> Path:
     """``torch.save(obj)`` to ``path`` atomically."""
     import torch
 
-    return _atomic_write(path, lambda fh: torch.save(obj, fh))
+    buf = io.BytesIO()  # serialise first: torch.save reports a full disk as a RuntimeError
+    torch.save(obj, buf)
+    return _atomic_write(path, lambda fh: fh.write(buf.getbuffer()))
 
 
 def _pid_alive(pid: int) -> bool:

@@ -27,7 +27,7 @@ from .errors import SeqdropError
 from .io import RunFolderError, RunLock, atomic_write_json, claim_run_dir, new_run_dir
 from .models import RNNLanguageModel
 from .nn import RecurrentDropout
-from .params import ParameterError
+from .errors import ParameterError
 from .paths import runs_dir
 from .train import TrainConfig, TrainResult, fit
 from .utils import pick_device, seed_everything
@@ -115,7 +115,7 @@ def _awd() -> tuple[dict[str, Any], dict[str, Any]]:
     return model, train
 
 
-def _base_presets() -> list[Preset]:
+def _zaremba_presets() -> list[Preset]:
     out: list[Preset] = []
     m, t = _zaremba(units=200, dropout=0.0, init_range=0.1, epochs=13, decay_start=4, lr_decay=0.5, clip=5.0, bptt=20)
     out.append(Preset(
@@ -136,6 +136,11 @@ def _base_presets() -> list[Preset]:
         "zaremba-large", "2×1500 LSTM, dropout 0.65, 55 epochs, lr ÷1.15 after epoch 14, clip 10",
         _ZAREMBA_SRC + " (large regularized LSTM)", m, t, published_val=82.2, published_test=78.4,
     ))
+    return out
+
+
+def _variational_presets() -> list[Preset]:
+    out: list[Preset] = []
     m, t = _gal(units=650, embedding=0.2, inputs=0.5, recurrent=0.2, outputs=0.5, init_range=0.05, epochs=39,
                 decay_start=6, lr_decay=1 / 1.2, clip=5.0)
     out.append(Preset(
@@ -186,7 +191,7 @@ def _twins(base: list[Preset]) -> list[Preset]:
     return out
 
 
-_BASE = _base_presets()
+_BASE = _zaremba_presets() + _variational_presets()
 PRESETS: dict[str, Preset] = {p.name: p for p in _BASE + _twins(_BASE)}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from ..params import ParameterError
+from ..errors import ParameterError
 from .options import RecurrentDropout
 from .rnn_base import SeqdropRNNBase
 

@@ -4,8 +4,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from seqdrop import record
-from seqdrop.results import RECORD_MIMETYPE, read_records, savefig
+from seqdrop.course import record, savefig
+from seqdrop.course.records import RECORD_MIMETYPE, read_records
 
 
 def test_record_outside_ipython_prints_and_returns(capsys):

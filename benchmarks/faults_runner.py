@@ -1,0 +1,89 @@
+"""Fault scenarios of the notebook runner for ``benchmarks/faults.py``: three toy notebooks run by
+``seqdrop run`` in separate processes, killed or failing part-way, then resumed."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def kill9(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def _toy_project(root: Path) -> tuple[Path, dict]:
+    import nbformat
+
+    home = root / "nbhome"
+    (home / "notebooks").mkdir(parents=True)
+    (home / "params").mkdir()
+    flag = home / "FLAG"
+    bodies = {
+        "01_a": "x = 1",
+        "02_b": f"import os, time\nif os.path.exists({str(flag)!r}): time.sleep(3600)",
+        "03_c": "x = 3",
+    }
+    for stem, body in bodies.items():
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+        cell = nbformat.v4.new_code_cell("n = 0")
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells = [cell, nbformat.v4.new_code_cell(body)]
+        nbformat.write(nb, str(home / "notebooks" / f"{stem}.ipynb"))
+    (home / "params" / "smoke.yaml").write_text("".join(f"{s}:\n  n: 1\n" for s in bodies))
+    return home, {"SEQDROP_HOME": str(home), "OMP_NUM_THREADS": "1"}
+
+
+def _runner(env: dict, out: Path, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "seqdrop.cli", "run", "--profile", "smoke", "--out", str(out), "--no-progress"]
+    cmd += list(extra)
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env}
+    )
+
+
+def _statuses(out: Path) -> dict[str, str]:
+    doc = json.loads((out / "summary.json").read_text())
+    return {r["notebook"]: r["status"] for r in doc["notebooks"]}
+
+
+def runner_kill(root: Path) -> tuple[str, bool]:
+    home, env = _toy_project(root)
+    out = root / "nbrun"
+    (home / "FLAG").write_text("stall")
+    proc = _runner(env, out)
+    t0 = time.time()
+    while not ((out / "summary.json").exists() and _statuses(out).get("01_a") == "ok"):
+        if proc.poll() is not None or time.time() - t0 > 300:
+            return f"runner ended early (exit {proc.returncode})", False
+        time.sleep(0.2)
+    time.sleep(2)  # 02_b is executing (stalled)
+    kill9(proc)
+    (home / "FLAG").unlink()
+    first = (out / "01_a.ipynb").stat().st_mtime_ns
+    proc = _runner(env, out, "--resume")
+    proc.communicate(timeout=600)
+    st = _statuses(out)
+    ok = proc.returncode == 0 and st == dict.fromkeys(("01_a", "02_b", "03_c"), "ok")
+    ok = ok and (out / "01_a.ipynb").stat().st_mtime_ns == first
+    return f"summary after resume: {st}; finished notebook not re-run", ok
+
+
+def runner_partial(root: Path) -> tuple[str, bool]:
+    home, env = _toy_project(root / "partial")
+    out = root / "nbpartial"
+    nb = home / "notebooks" / "02_b.ipynb"
+    good = nb.read_text()
+    nb.write_text(good.replace("import os, time", "raise RuntimeError('fails once')"))
+    _runner(env, out).communicate(timeout=600)
+    nb.write_text(good)
+    proc = _runner(env, out, "--resume")
+    proc.communicate(timeout=600)
+    st = _statuses(out)
+    ok = proc.returncode == 0 and st == dict.fromkeys(("01_a", "02_b", "03_c"), "ok")
+    return f"summary after resume: {st}", ok
