@@ -135,3 +135,34 @@ def test_relative_change_and_transfer():
     assert t.loc[("x", "x"), "gain"] == pytest.approx(10.0)
     assert t.loc[("x", "y"), "gain"] == pytest.approx(-25.0) and bool(t.loc[("x", "y"), "hurts"])
     assert t.loc[("y", "y"), "setting"] == "zaremba 0.5"
+
+
+def test_notebook_parameter_checks_name_the_parameter():
+    from seqdrop.recipes import check_rates, check_variants
+
+    assert check_variants("variants", ["gal", "input"]) == ["gal", "input"]
+    assert check_rates("rates", [0.5, 0.25]) == [0.25, 0.5]
+    for bad in ([], "gal", ["none"], ["gal", "dropconnect"]):
+        with pytest.raises(ParameterError, match="'variants"):
+            check_variants("variants", bad)
+    for bad in ([], [0.0, 0.5], [0.5, 1.2], 0.5):
+        with pytest.raises(ParameterError, match="'rates"):
+            check_rates("rates", bad)
+
+
+def test_effects_pair_each_candidate_with_the_baseline():
+    from seqdrop.rates import effects
+
+    df = _table({("none", 0.0): [10, 11, 12], ("gal", 0.5): [11, 12.1, 12.9], ("zaremba", 0.5): [9, 12, 11]})
+    df["setting"] = setting_labels(df)
+    e = effects(df, "test_error", by=["data"], among="setting", baseline="none").set_index("setting")
+    assert e.loc["gal 0.5", "mean"] == pytest.approx(1.0) and e.loc["gal 0.5", "higher"]
+    assert not e.loc["zaremba 0.5", "lower"] and not e.loc["zaremba 0.5", "higher"]
+    assert "none" not in e.index and (e["n"] == 3).all()
+
+
+def test_best_settings_can_exclude_the_baseline():
+    df = _table({("none", 0.0): [10, 10, 10], ("gal", 0.5): [12, 13, 12.5], ("zaremba", 0.5): [11, 11.5, 11]})
+    df["setting"] = setting_labels(df)
+    row = best_settings(df, by=["data"], among="setting", baseline="none", baseline_can_win=False, n_boot=50).iloc[0]
+    assert row["best"] == "zaremba 0.5" and row["gain"] < 0 and not row["helps"]

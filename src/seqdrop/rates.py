@@ -19,7 +19,7 @@ import pandas as pd
 
 from .sweep import SweepError, mean_ci
 
-__all__ = ["with_baseline", "best_settings", "relative_change", "transfer_gains"]
+__all__ = ["with_baseline", "best_settings", "relative_change", "transfer_gains", "effects"]
 
 
 def with_baseline(df: pd.DataFrame, *, variant: str = "variant", rate: str = "rate", none: str = "none") -> pd.DataFrame:
@@ -58,8 +58,12 @@ def best_settings(
     n_boot: int = 2000,
     confidence: float = 0.95,
     random_state: int = 0,
+    baseline_can_win: bool = True,
 ) -> pd.DataFrame:
     """One row per group of ``by``: the winning value of ``among`` and its gain over ``baseline``.
+
+    ``baseline_can_win=False`` picks the best of the other candidates (e.g. the best dropout
+    setting even where none helps), still measured against the baseline.
 
     Columns: the ``by`` keys, ``best``, ``p_best``, ``low``/``high`` (bootstrap interval of
     the winner when ``among`` is numeric, else NaN), ``val_best`` (mean validation error of the
@@ -75,9 +79,10 @@ def best_settings(
         table = _table(part, among, val, seed)
         if table.shape[0] < 2 or baseline not in table.columns:
             raise SweepError(f"{dict(zip(by, key))}: need ≥ 2 seeds with every {among} incl. {baseline!r}")
-        best = _winner(table)
-        resampled = table.to_numpy()[rng.integers(0, len(table), (n_boot, len(table)))]  # boots × seeds × k
-        picks = table.columns.to_numpy()[resampled.mean(axis=1).argmin(axis=1)]
+        choices = table if baseline_can_win else table.drop(columns=baseline)
+        best = _winner(choices)
+        resampled = choices.to_numpy()[rng.integers(0, len(table), (n_boot, len(table)))]  # boots × seeds × k
+        picks = choices.columns.to_numpy()[resampled.mean(axis=1).argmin(axis=1)]
         numeric = pd.api.types.is_numeric_dtype(picks.dtype)
         low, high = (np.quantile(picks, [(1 - confidence) / 2, (1 + confidence) / 2]) if numeric
                      else (np.nan, np.nan))
@@ -136,4 +141,27 @@ def transfer_gains(
             rows.append({"source": w[by], "setting": w["best"], "target": target, "gain": mean,
                          "gain_low": low, "gain_high": high, "n": n,
                          "helps": bool(low > 0), "hurts": bool(high < 0)})
+    return pd.DataFrame(rows)
+
+
+def effects(df: pd.DataFrame, metric: str, *, by: Sequence[str], among: str, baseline: Any,
+            seed: str = "seed", confidence: float = 0.95) -> pd.DataFrame:
+    """Every candidate's paired difference ``metric(candidate) − metric(baseline)`` per group.
+
+    One row per group of ``by`` and candidate of ``among`` (the baseline left out): ``mean``,
+    ``ci_low``, ``ci_high``, ``n`` over seeds; ``lower``/``higher`` when the interval lies
+    entirely below/above zero (for an error metric: the candidate helps/hurts).
+    """
+    ok = df[df["status"] == "ok"] if "status" in df else df
+    rows = []
+    for key, part in ok.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        table = part.pivot_table(index=seed, columns=among, values=metric, aggfunc="mean")
+        if baseline not in table.columns:
+            raise SweepError(f"{dict(zip(by, key))}: no trials with {among} = {baseline!r}")
+        for cand in [c for c in table.columns if c != baseline]:
+            diff = (table[cand] - table[baseline]).dropna().to_numpy()
+            mean, low, high, n = mean_ci(diff, confidence)
+            rows.append({**dict(zip(by, key)), among: cand, "mean": mean, "ci_low": low, "ci_high": high,
+                         "n": n, "lower": bool(high < 0), "higher": bool(low > 0)})
     return pd.DataFrame(rows)

@@ -29,13 +29,14 @@ from typing import Any
 
 from .data import load_sunspots, persistence_forecast
 from .models import SequenceRegressor
-from .params import check_choice, check_float, check_int, check_probability
+from ._validation import ParameterError, check_choice, check_float, check_int, check_probability
 from .sweep import trial_function
 from .sweep.trials import _DROPOUT_CHECKS, _DROPOUT_DEFAULTS, _TRAIN, _TRAIN_CHECKS, _dropouts, _fit, _outcome, \
     train_classifier, train_lm
 from .utils import seed_everything
 
-__all__ = ["VARIANTS", "DATA", "ERROR_METRIC", "recipe_dropouts", "recipe", "train_forecaster", "setting_labels"]
+__all__ = ["VARIANTS", "DATA", "ERROR_METRIC", "recipe_dropouts", "recipe", "train_forecaster", "setting_labels",
+           "check_variants", "check_rates", "recipe_grid"]
 
 VARIANTS = ("none", "zaremba", "gal", "weight_drop", "input")
 #: data set → the task it poses
@@ -160,3 +161,28 @@ def setting_labels(trials: Any) -> Any:
     """``"gal 0.25"`` per row of a sweep table (``"none"`` for the baseline): one column that
     names a variant at a rate, for choosing among all settings at once."""
     return [v if v == "none" else f"{v} {r:g}" for v, r in zip(trials["variant"], trials["rate"])]
+
+
+def check_variants(name: str, value: Any) -> list[str]:
+    """A notebook parameter: a non-empty list of dropout variants (``"none"`` always runs)."""
+    if not isinstance(value, list) or not value or "none" in value:
+        raise ParameterError(f"parameter {name!r} = {value!r} must be a non-empty list of {list(VARIANTS[1:])}")
+    return [check_choice(f"{name}[{i}]", v, VARIANTS[1:]) for i, v in enumerate(value)]
+
+
+def check_rates(name: str, value: Any) -> list[float]:
+    """A notebook parameter: a non-empty list of drop rates in (0, 1); rate 0 always runs."""
+    if not isinstance(value, list) or not value or 0 in value:
+        raise ParameterError(f"parameter {name!r} = {value!r} must be a non-empty list of rates in (0, 1) "
+                             "(rate 0, no dropout, always runs)")
+    return sorted(check_probability(f"{name}[{i}]", r) for i, r in enumerate(value))
+
+
+def recipe_grid(points: list[dict[str, Any]], variants: list[str], rates: list[float]) -> list[dict[str, Any]]:
+    """A sweep grid for :func:`recipe`: for each point (data set and training keys), the
+    no-dropout baseline once and every variant at every rate."""
+    grid = []
+    for point in points:
+        fixed = {k: [v] for k, v in point.items()}
+        grid += [fixed | {"variant": ["none"], "rate": [0.0]}, fixed | {"variant": list(variants), "rate": list(rates)}]
+    return grid
