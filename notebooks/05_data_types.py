@@ -342,6 +342,7 @@ eff = effects(trials, "test_error", by=["data"], among="setting", baseline="none
 eff["kind"] = eff["data"].map(KIND)
 by_kind = {k: part for k, part in eff.groupby("kind")}
 text_rise = by_kind["text"].sort_values("mean").iloc[0]
+text_half = by_kind["text"][by_kind["text"]["setting"].str.endswith(f" {max(rates):g}")]
 worst = eff.loc[eff.groupby("kind")["mean"].idxmax()].set_index("kind")
 best_by_kind = best.groupby("kind")
 sentences = [
@@ -349,11 +350,12 @@ sentences = [
           f"Without dropout, the character model reaches its lowest validation loss at the "
           f"last epoch ({epochs}) for every seed: at this budget it is still learning, "
           "not overfitting."),
-    claim(bool(by_kind["text"]["higher"].all()),
-          f"On text, every variant at every rate raises the test bits per character: all "
-          f"{len(by_kind['text'])} paired intervals lie above zero (the smallest rise, "
-          f"{text_rise['setting']}: {text_rise['mean']:+.3f} bpc "
-          f"[{text_rise['ci_low']:+.3f}, {text_rise['ci_high']:+.3f}])."),
+    claim(bool((by_kind["text"]["mean"] > 0).all())
+          and bool(text_half["higher"].all()),
+          f"On text, every variant at every rate raises the mean test bits per character "
+          f"(the mildest, {text_rise['setting']}: {text_rise['mean']:+.3f} bpc "
+          f"[{text_rise['ci_low']:+.3f}, {text_rise['ci_high']:+.3f}]), and at rate "
+          f"{max(rates):g} every variant's paired interval lies above zero."),
     claim(bool((best.loc[best["kind"] == "text", "best"] == 0).all()),
           "Chosen on validation data, the best rate on text is 0 for every variant."),
     claim(not by_kind["audio"]["lower"].any(),
@@ -367,9 +369,11 @@ sentences = [
     claim(not by_kind["images"]["lower"].any(),
           "On images, no variant at any rate lowers the test error beyond noise (no paired "
           "interval lies below zero)."),
-    claim(bool((winners["best"] == "none").all()),
-          "Chosen among all settings on validation data, no dropout wins on every data type, "
-          "so at this budget there is no winning setting to transfer."),
+    claim(bool((winners.loc[winners["data"] == DATA["text"], "best"] == "none").all())
+          and not winners["helps"].any(),
+          "Chosen among all settings on validation data, no dropout wins on text; where a "
+          "dropout setting wins on validation (audio or images, depending on the seeds), "
+          "its test gain is within noise: no winner's paired interval lies above zero."),
     claim(bool(transfer.loc[transfer["target"] == "text", "hurts"].all()),
           "Applied to text, the best dropout setting of every data type raises the test "
           "bits per character (paired interval above zero): nothing tuned elsewhere "
