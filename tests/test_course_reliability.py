@@ -186,3 +186,24 @@ def test_really_full_disk_keeps_the_old_summary(toy_notebooks, tiny_disk, monkey
     assert names == ["01_good.ipynb", "02_bad.ipynb", "summary.json"], names
     for name in names[:2]:
         nbformat.read(str(out / name), as_version=4)  # valid notebooks only
+
+
+def test_full_output_folder_is_refused_before_any_work(toy_notebooks, tiny_disk, capsys,
+                                                       monkeypatch, fake_papermill):
+    import seqdrop.course.profiles as profiles
+
+    filler = tiny_disk / "filler"
+    with open(filler, "wb") as f:  # fill the disk to the last byte
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    nbdir, pdir = toy_notebooks
+    monkeypatch.setattr(profiles, "notebooks_dir", lambda: nbdir)
+    monkeypatch.setattr(profiles, "params_dir", lambda: pdir)
+    out = tiny_disk / "run"
+    assert main(["run", "--profile", "smoke", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "full" in err
