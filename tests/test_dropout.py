@@ -39,7 +39,7 @@ def assert_keep_rate(kept: int, n: int, p: float, sigmas: float = 5.0) -> None:
 # ---------------------------------------------------------------- validation
 @pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5, float("nan"), True, "0.5", None])
 def test_check_probability_rejects(bad):
-    with pytest.raises(ValueError, match=r"parameter 'rate' = .* (is outside the allowed range|must be a number in) \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"parameter 'rate' = .* (is outside the allowed range|must be a number in) \[0, 1[)\]]"):
         check_probability("rate", bad)
 
 
@@ -52,19 +52,19 @@ def test_check_probability_accepts_and_is_parameter_error():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: dropout(torch.ones(3), 1.0),
+        lambda: dropout(torch.ones(3), 1.5),  # p = 1 zeroes x, as in torch
         lambda: Dropout(p=-0.2),
         lambda: locked_dropout(torch.ones(2, 3, 4), 1.2),
         lambda: LockedDropout(p=1.0),
         lambda: embedding_dropout(nn.Embedding(5, 2), torch.tensor([1]), 2.0),
         lambda: EmbeddingDropout(nn.Embedding(5, 2), p=1.0),
         lambda: drop_connect(torch.ones(3, 3), float("nan")),
-        lambda: zoneout(torch.ones(3), torch.ones(3), 1.0),
+        lambda: zoneout(torch.ones(3), torch.ones(3), 1.5),  # p = 1 keeps the old value
         lambda: bernoulli_mask((3,), 1.0),
     ],
 )
 def test_every_entry_point_validates_p(call):
-    with pytest.raises(ValueError, match=r"parameter 'p' = .* (is outside the allowed range|must be a number in) \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"parameter 'p' = .* (is outside the allowed range|must be a number in) \[0, 1[)\]]"):
         call()
 
 

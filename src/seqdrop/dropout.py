@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .params import check_probability
+from .params import check_float, check_probability
 
 __all__ = [
     "check_probability",
@@ -118,15 +118,18 @@ def dropout(
       probability, which matches the expected training-time input.
 
     Both give the same expectation at train and test time; they differ by the constant
-    ``1/(1-p)`` that the following layer's weights absorb.
+    ``1/(1-p)`` that the following layer's weights absorb. ``p = 1`` zeroes ``x`` in
+    training (as ``torch.nn.functional.dropout`` does).
     """
-    p = check_probability("p", p)
+    p = check_float("p", p, 0.0, 1.0)
     _check_mode(mode)
     _check_generator(generator)
     if p == 0.0:
         return x
     if not training:
         return x if mode == "inverted" else x * (1.0 - p)
+    if p == 1.0:
+        return x * 0.0
     mask = _bernoulli(x.shape, 1.0 - p, generator, x.device, x.dtype)
     if mode == "inverted":
         mask = mask * (1.0 / (1.0 - p))
@@ -345,7 +348,7 @@ def zoneout(
     draw in training mode, e.g. to share one zoneout mask across time steps. Without a mask,
     ``p = 0`` returns ``h_new`` itself.
     """
-    p = check_probability("p", p)
+    p = check_float("p", p, 0.0, 1.0)  # p = 1: every unit keeps its previous value
     _check_generator(generator)
     if h_prev.shape != h_new.shape:
         raise ValueError(f"h_prev and h_new must have the same shape, got {tuple(h_prev.shape)} and {tuple(h_new.shape)}")
