@@ -227,12 +227,20 @@ def embedding_dropout(
     occurrence of a dropped word in the batch is zeroed, and kept rows are scaled by
     ``1/(1-p)`` (``scale=True``). One mask per call.
 
-    ``embedding`` is an ``nn.Embedding`` (its ``padding_idx``, ``max_norm``, ``norm_type``,
-    ``scale_grad_by_freq`` and ``sparse`` are honoured exactly as ``F.embedding`` does,
-    including ``max_norm``'s in-place renormalisation of the looked-up rows) or a bare weight
-    tensor ``(V, D)``. The padding row is never dropped or rescaled, so padding positions
-    return ``weight[padding_idx]`` as usual. Implemented as ``F.embedding(input, W) *
-    z[input]``, which equals ``F.embedding(input, W * z)`` without copying the matrix.
+    ``embedding`` is an ``nn.Embedding`` (its ``padding_idx``, ``norm_type``,
+    ``scale_grad_by_freq`` and ``sparse`` are honoured as ``F.embedding`` does) or a bare
+    weight tensor ``(V, D)``. The padding row is never dropped or rescaled, so padding
+    positions return ``weight[padding_idx]`` as usual. Implemented as ``F.embedding(input, W)
+    * z[input]``, which equals ``F.embedding(input, W * z)`` without copying the matrix.
+
+    ``max_norm`` follows the AWD-LSTM reference (``embedded_dropout``, which renormalises the
+    *dropped* matrix ``W * z``): every output row has norm at most ``max_norm`` after the
+    ``1/(1-p)`` scaling, and the stored weight is never modified while dropping. The factor
+    ``min(1, max_norm / ||z_v W_v||)`` is a constant for autograd (AWD's in-place no-grad
+    renormalisation passes the gradient unscaled; here it is scaled by that factor, as for
+    any constant rescaling). Without dropping (evaluation, ``p = 0``) the call is exactly
+    ``F.embedding``, which, like ``nn.Embedding``, renormalises the looked-up rows of the
+    stored weight in place.
     """
     p = check_probability("p", p)
     _check_generator(generator)
@@ -252,16 +260,23 @@ def embedding_dropout(
         kwargs = {}
     else:
         raise TypeError(f"embedding must be an nn.Embedding or a weight Tensor, got {type(embedding).__name__}")
-    out = F.embedding(input, weight, **kwargs)
     if p == 0.0 or not training:
-        return out
+        return F.embedding(input, weight, **kwargs)
+    max_norm = kwargs.pop("max_norm", None)
+    out = F.embedding(input, weight, **kwargs)
     mask = _bernoulli((weight.shape[0],), 1.0 - p, generator, weight.device, out.dtype)
     if scale:
         mask = mask * (1.0 / (1.0 - p))
     padding_idx = kwargs.get("padding_idx")
     if padding_idx is not None:
         mask[padding_idx] = 1.0
-    return out * mask[input].unsqueeze(-1)
+    out = out * mask[input].unsqueeze(-1)
+    if max_norm is not None:  # AWD: renormalise the dropped rows, not the stored weight
+        with torch.no_grad():
+            norms = out.norm(p=kwargs.get("norm_type", 2.0), dim=-1, keepdim=True)
+            factor = (max_norm / (norms + 1e-7)).clamp(max=1.0)  # torch's embedding_renorm_
+        out = out * factor
+    return out
 
 
 class EmbeddingDropout(nn.Module):
