@@ -137,6 +137,9 @@ LSTM.__doc__ = _doc(
 
     ``W_h·`` is replaced by its DropConnect version when ``weight_dropout`` is set (one mask
     per forward call) and the last layer's output by ``m^y ⊙ h_t`` (``output_dropout``).
+    With ``proj_size = P > 0`` (torch's 8th argument; Sak et al. 2014)
+    ``h'_t = W_hr (o_t ⊙ tanh(c'_t))`` has ``P`` units: the recurrent mask and zoneout act on
+    them, ``update_dropout`` and ``zoneout_cell`` on the ``hidden_size`` units of ``g``, ``c``.
     Dropout masks are scaled by ``1/(1-p)``; zoneout is not, and at evaluation it uses
     its expectation ``z = p``. Every other mask is off at evaluation.
 """,

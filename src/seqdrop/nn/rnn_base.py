@@ -1,8 +1,9 @@
 """The implementation shared by :class:`seqdrop.nn.LSTM`, ``GRU`` and ``RNN``.
 
-:class:`SeqdropRNNBase` subclasses :class:`torch.nn.RNNBase`, so parameters, ``state_dict``
-keys and shapes, initialisation, ``.to()``/``.cuda()``, unbatched input and
-``PackedSequence`` behave as in torch. With no option on it makes exactly torch's fused
+:class:`SeqdropRNNBase` subclasses :class:`torch.nn.RNNBase` (and the layers subclass
+``torch.nn.LSTM``/``GRU``/``RNN``), so parameters, ``state_dict`` keys and shapes,
+initialisation, ``.to()``/``.cuda()``, unbatched input and ``PackedSequence`` behave as in
+torch. With no option on it makes exactly torch's fused
 call (``torch._VF.lstm/gru/rnn_tanh/rnn_relu``), so it is bit-identical to ``torch.nn``.
 
 Execution paths (the options are a :class:`seqdrop.nn.RecurrentDropout`):
@@ -12,7 +13,10 @@ Execution paths (the options are a :class:`seqdrop.nn.RecurrentDropout`):
 * **per-layer fused calls** when masks between layers are locked (``layer_dropout``) or a
   ``generator`` must drive ``dropout``;
 * **step loop** (:mod:`seqdrop.nn.recurrence`) when the recurrence itself changes
-  (:meth:`RecurrentDropout.needs_step_loop`) or under :func:`seqdrop.nn.force_step_loop`.
+  (:meth:`RecurrentDropout.needs_step_loop`) or under :func:`seqdrop.nn.force_step_loop`;
+  LSTM projections, empty batches and ``torch.jit.trace`` take the plain-autograd
+  recurrence of :mod:`seqdrop.nn.reference` there, and ``create_graph=True`` backward
+  passes differentiate it (exact higher-order gradients).
 
 On CUDA, modules that run per layer keep **one cuDNN weight buffer per layer**
 (``flatten_parameters`` is overridden) so cuDNN never copies; weight-dropped matrices are
