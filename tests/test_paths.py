@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from seqdrop import paths
+from seqdrop.course import paths as course_paths
 
 
 def test_paths_do_not_depend_on_cwd(tmp_path, monkeypatch):
@@ -12,7 +13,7 @@ def test_paths_do_not_depend_on_cwd(tmp_path, monkeypatch):
     assert paths.project_root() == before
     assert (before / "pyproject.toml").is_file() and (before / "notebooks").is_dir()
     assert paths.data_dir() == before / "data"
-    assert paths.notebooks_dir() == before / "notebooks"
+    assert course_paths.notebooks_dir() == before / "notebooks"
 
 
 def test_environment_overrides(tmp_path, monkeypatch):
@@ -20,6 +21,13 @@ def test_environment_overrides(tmp_path, monkeypatch):
     monkeypatch.setenv("SEQDROP_OUTPUT_DIR", str(tmp_path / "o"))
     assert paths.data_dir() == tmp_path / "d"
     assert paths.cache_dir() == tmp_path / "d" / "cache" and (tmp_path / "d" / "cache").is_dir()
-    assert paths.output_dir() == tmp_path / "o" and Path(tmp_path / "o").is_dir()
+    assert course_paths.output_dir() == tmp_path / "o" and Path(tmp_path / "o").is_dir()
     monkeypatch.delenv("SEQDROP_OUTPUT_DIR")
-    assert paths.output_dir() == paths.runs_dir() / "lab"
+    assert course_paths.output_dir() == paths.runs_dir() / "lab"
+
+
+def test_moved_names_still_import():
+    from seqdrop.paths import notebooks_dir, output_dir, params_dir
+
+    assert notebooks_dir is course_paths.notebooks_dir
+    assert (params_dir, output_dir) == (course_paths.params_dir, course_paths.output_dir)

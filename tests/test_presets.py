@@ -1,8 +1,6 @@
 """seqdrop.presets and the ``seqdrop train`` CLI: schema, construction, a few steps of each preset."""
 from __future__ import annotations
 
-import argparse
-import json
 
 import pytest
 import torch
@@ -62,33 +60,3 @@ def test_every_preset_runs_a_few_steps(name):
     res = fit(model, corpus, cfg, progress=False)
     assert res.stopped == "max_steps" and len(res.history) == 1
     assert torch.isfinite(torch.tensor(res.history["val_loss"].iloc[0]))
-
-
-def test_cli_quick_run(tmp_path, capsys):
-    from seqdrop import train_cli
-
-    parser = argparse.ArgumentParser()
-    train_cli.add_arguments(parser)
-    out = tmp_path / "run"
-    args = parser.parse_args(["--preset", "zaremba-small", "--max-steps", "2", "--max-eval-batches", "2", "--out", str(out), "--no-progress", "--device", "cpu"])
-    assert train_cli.main(args) == 0
-    text = capsys.readouterr().out
-    last = text.strip().splitlines()[-1]
-    assert last.startswith("zaremba-small: test ppl") and "published 114.50" in last and "not comparable" in last
-    assert (out / "history.json").is_file() and (out / "checkpoint.pt").is_file()
-    result = json.loads((out / "result.json").read_text())
-    assert result["published"]["test_ppl"] == 114.5 and result["steps"] == 2
-    # resuming a finished capped run does no more steps
-    args = parser.parse_args(["--preset", "zaremba-small", "--max-steps", "2", "--max-eval-batches", "2", "--out", str(out), "--no-progress", "--device", "cpu", "--resume"])
-    assert train_cli.main(args) == 0
-    assert json.loads((out / "result.json").read_text())["steps"] == 2
-
-
-def test_cli_list_and_bad_preset(capsys):
-    from seqdrop import train_cli
-
-    parser = argparse.ArgumentParser()
-    train_cli.add_arguments(parser)
-    assert train_cli.main(parser.parse_args(["--list"])) == 0
-    assert "awd-lstm" in capsys.readouterr().out
-    assert train_cli.main(parser.parse_args(["--preset", "nope"])) == 2

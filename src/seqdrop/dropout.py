@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .params import check_float, check_probability
+from ._validation import check_float, check_probability
 
 __all__ = [
     "check_probability",

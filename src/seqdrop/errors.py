@@ -7,8 +7,12 @@ exits with status 2; anything else is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
-__all__ = ["SeqdropError"]
+__all__ = ["SeqdropError", "ParameterError"]
 
 
 class SeqdropError(Exception):
     """Base class of user-facing errors: the message alone must say what is wrong and the fix."""
+
+
+class ParameterError(SeqdropError, ValueError):
+    """An argument or notebook parameter has a value outside its allowed range or set."""

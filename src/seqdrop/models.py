@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from . import nn as snn
 from .dropout import Dropout, DropoutMode, LockedDropout, _check_generator, _check_mode, check_probability, embedding_dropout
 from .nn import RecurrentDropout
-from .params import ParameterError
+from .errors import ParameterError
 
 __all__ = [
     "CELLS",
@@ -262,7 +262,7 @@ class SequenceClassifier(nn.Module):
 
 
 class FeedForwardNet(nn.Module):
-    """The source article's feed-forward baseline: 784-128-10 with dropout 0.5 after the hidden layer.
+    """A feed-forward baseline: 784-128-10 with dropout 0.5 after the hidden layer by default.
 
     ``[Dropout(input_dropout)] → (Linear → ReLU → Dropout(dropout)) per hidden size → Linear``
     (logits). Input of any shape ``(B, ...)`` is flattened; ``lengths`` is ignored (it is there

@@ -1,19 +1,23 @@
-"""Where seqdrop finds data and writes results, the same from JupyterLab, papermill and pytest.
+"""Where seqdrop finds data and writes results, whatever the working directory.
 
-Paths never depend on the working directory: the project root is found from the installed
-package (editable install, ``src/`` layout) and can be overridden with environment variables.
+The project root is found from the installed package (editable install, ``src/`` layout) and
+can be overridden with environment variables:
 
 - ``SEQDROP_HOME``: the project root (default: the checkout that holds ``src/seqdrop``, else cwd).
 - ``SEQDROP_DATA``: the data folder (default ``<root>/data``); caches go to ``<data>/cache``.
-- ``SEQDROP_OUTPUT_DIR``: where a notebook saves figures and records (set by ``seqdrop run``
-  for each executed notebook; default ``<root>/runs/lab``).
+
+The folders that exist only in a checkout of the course (notebooks, parameter profiles, a
+notebook's output folder) are in :mod:`seqdrop.course.paths`.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-__all__ = ["project_root", "data_dir", "cache_dir", "runs_dir", "notebooks_dir", "params_dir", "output_dir"]
+__all__ = ["project_root", "data_dir", "cache_dir", "runs_dir"]
+
+_MOVED_TO_COURSE = ("notebooks_dir", "params_dir", "output_dir")
 
 
 def project_root() -> Path:
@@ -29,6 +33,7 @@ def project_root() -> Path:
 
 
 def data_dir() -> Path:
+    """The data folder: ``SEQDROP_DATA``, else ``<root>/data``."""
     env = os.environ.get("SEQDROP_DATA")
     return Path(env).expanduser().resolve() if env else project_root() / "data"
 
@@ -41,20 +46,14 @@ def cache_dir() -> Path:
 
 
 def runs_dir() -> Path:
+    """Default parent of run folders (``seqdrop train``, ``seqdrop run``): ``<root>/runs``."""
     return project_root() / "runs"
 
 
-def notebooks_dir() -> Path:
-    return project_root() / "notebooks"
+def __getattr__(name: str) -> Any:
+    # The checkout-only folders moved to seqdrop.course.paths; old imports keep working.
+    if name in _MOVED_TO_COURSE:
+        from .course import paths as course_paths
 
-
-def params_dir() -> Path:
-    return project_root() / "params"
-
-
-def output_dir() -> Path:
-    """Folder for this notebook run's figures and records, created on demand."""
-    env = os.environ.get("SEQDROP_OUTPUT_DIR")
-    path = Path(env).expanduser().resolve() if env else runs_dir() / "lab"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        return getattr(course_paths, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,7 +27,7 @@ from .errors import SeqdropError
 from .io import RunFolderError, RunLock, atomic_write_json, claim_run_dir, new_run_dir
 from .models import RNNLanguageModel
 from .nn import RecurrentDropout
-from .params import ParameterError
+from .errors import ParameterError
 from .paths import runs_dir
 from .train import TrainConfig, TrainResult, fit
 from .utils import pick_device, seed_everything

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..params import ParameterError, check_float, check_probability
+from .._validation import ParameterError, check_float, check_probability
 
 __all__ = ["RecurrentDropout", "FieldDoc", "FIELD_DOCS", "options_table", "LAYER", "MODEL"]
 
@@ -111,7 +111,7 @@ class RecurrentDropout:
     places (``dropout``, ``input_dropout``, ``layer_dropout``, ``output_dropout``) so that
     each site has one name. See :func:`options_table` for the table of fields.
 
-    Invalid values raise :class:`seqdrop.params.ParameterError` (a ``ValueError``) naming
+    Invalid values raise :class:`seqdrop.ParameterError` (a ``ValueError``) naming
     the field. Flags such as ``untied_masks`` with their probability at 0 are accepted and
     do nothing, so a sweep can reach p = 0.
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from torch import nn
 
-from ..params import ParameterError
+from ..errors import ParameterError
 from .options import RecurrentDropout
 from .rnn_base import SeqdropRNNBase
 

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ..params import check_int
+from .._validation import check_int
 from .spec import SweepError
 
 __all__ = ["SCHEDULER_ENV", "SERIAL", "available_cores", "plan_workers", "resolve_scheduler", "open_client", "run_trial"]

@@ -26,7 +26,7 @@ import torch
 from ..data import LMCorpus, SequenceDataset, SequenceSplit, load_dataset, stratified_split
 from ..models import FeedForwardNet, RNNLanguageModel, SequenceClassifier
 from ..nn import RecurrentDropout
-from ..params import check_bool, check_choice, check_float, check_int, check_probability
+from .._validation import check_bool, check_choice, check_float, check_int, check_probability
 from ..train import TrainResult, fit
 from ..utils import seed_everything
 from .spec import trial_function

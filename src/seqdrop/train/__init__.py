@@ -34,7 +34,7 @@ from typing import Any
 
 from torch import nn
 
-from ..params import ParameterError
+from ..errors import ParameterError
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import NonFiniteLossError, TrainConfig, TrainResult
 from .tasks import Classification, EmptySplitError, LanguageModelling, Regression, Task, lm_loss, make_task

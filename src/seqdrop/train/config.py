@@ -18,7 +18,7 @@ import pandas as pd
 from torch import nn
 
 from ..errors import SeqdropError
-from ..params import ParameterError, check_choice, check_float, check_int
+from .._validation import ParameterError, check_choice, check_float, check_int
 
 __all__ = ["TrainConfig", "TrainResult", "NonFiniteLossError"]
 

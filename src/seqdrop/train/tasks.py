@@ -25,7 +25,7 @@ from ..data.batching import SequenceDataset, SequenceSplit, batchify, bptt_lengt
 from ..data.cache import DataError
 from ..data.ptb import LMCorpus
 from ..models import detach_state
-from ..params import ParameterError
+from ..errors import ParameterError
 from .config import TrainConfig
 
 __all__ = ["Task", "LanguageModelling", "Classification", "Regression", "EmptySplitError", "lm_loss", "make_task"]

@@ -15,7 +15,7 @@ from torch import nn
 
 from ..data.cache import DataError
 from ..io import RunLock, atomic_torch_save, atomic_write_json, claim_run_dir, remove_stale_temps
-from ..params import ParameterError
+from ..errors import ParameterError
 from ..utils import pick_device, seed_everything
 from .checkpoint import load_checkpoint, module_generators, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig, TrainResult

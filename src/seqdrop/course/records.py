@@ -1,8 +1,8 @@
-"""Record key results and figures from a notebook, for ``seqdrop run`` to collect.
+"""Record key results from a notebook, for ``seqdrop run`` to collect.
 
 ``record(name, value)`` displays the value with a seqdrop MIME type (the scrapbook pattern,
 without scrapbook); the runner reads those outputs back from the executed notebook into its
-summary table and ``summary.json``. ``savefig(fig, name)`` writes a PNG into the run folder.
+summary table and ``summary.json``.
 """
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .paths import output_dir
-
-__all__ = ["RECORD_MIMETYPE", "record", "read_records", "savefig"]
+__all__ = ["RECORD_MIMETYPE", "record", "read_records"]
 
 RECORD_MIMETYPE = "application/vnd.seqdrop.record+json"
 
@@ -62,10 +60,3 @@ def read_records(notebook: str | Path | dict) -> dict[str, Any]:
                     item = json.loads(item)
                 found[item["name"]] = item["value"]
     return found
-
-
-def savefig(fig: Any, name: str, *, dpi: int = 120) -> Path:
-    """Save a matplotlib figure as ``<output_dir>/<name>.png`` (no timestamp metadata)."""
-    path = output_dir() / f"{name}.png"
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    return path

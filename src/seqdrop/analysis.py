@@ -1,19 +1,19 @@
-"""Dropout as an ensemble: training a classifier, weight-scaling vs Monte-Carlo prediction, and
-the moments of the dropout noise. Used by notebook ``00_dropout_formula``.
+"""Dropout as an ensemble: the moments of the dropout noise, weight scaling vs Monte-Carlo
+averaging, and the metrics that compare them.
 
 The functions take any ``nn.Module``; a ``generator`` argument reaches the masks of its
-:mod:`seqdrop.dropout` layers. The notebook uses :class:`seqdrop.models.FeedForwardNet` (the
-article's 784-128-10 MLP, scaled to 64-n-10) on :func:`seqdrop.data.load_digits_rows` flattened
-with ``x.flatten(1)``.
+:mod:`seqdrop.dropout` layers (e.g. :class:`seqdrop.models.FeedForwardNet` on
+:func:`seqdrop.data.load_digits_rows` flattened with ``x.flatten(1)``).
 
-- :func:`train_classifier` / :func:`classification_metrics`: Adam on cross-entropy, accuracy and NLL.
-- :func:`weight_scaling_probs` / :func:`mc_dropout_probs` / :func:`mc_convergence`: the
-  deterministic test-time rule of Srivastava et al. 2014 (§4, §7.5) against the Monte-Carlo
-  average over ``N`` sampled sub-networks.
-- :func:`dropout_moments` / :func:`analytic_dropout_moments`: mean and variance of
-  ``dropout(x)`` over masks, and the closed forms.
-- :func:`linear_dropout_penalty`: the exact regulariser dropout adds to least squares, an
-  L2 penalty weighted per feature (Wager et al. 2013; Srivastava et al. 2014 §9.1).
+- Moments: :func:`dropout_moments` / :func:`analytic_dropout_moments` (mean and variance of
+  ``dropout(x)`` over masks, and the closed forms), :func:`variance_estimate_rel_se`, and
+  :func:`linear_dropout_penalty`, the exact regulariser dropout adds to least squares, an L2
+  penalty weighted per feature (Wager et al. 2013; Srivastava et al. 2014 §9.1).
+- Weight scaling vs Monte Carlo: :func:`weight_scaling_probs` / :func:`mc_dropout_probs` /
+  :func:`mc_convergence`, the deterministic test-time rule of Srivastava et al. 2014 (§4,
+  §7.5) against the average over ``N`` sampled sub-networks (Gal & Ghahramani 2016).
+- Metrics and a small fit: :func:`classification_metrics` (accuracy, NLL) and
+  :func:`train_classifier` (Adam on cross-entropy).
 """
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .dropout import DropoutMode, _check_mode, check_probability, dropout
+from ._validation import check_int, check_probability
+from .dropout import DropoutMode, _check_mode, dropout
+from .nn import mc_dropout
 
 __all__ = [
     "train_classifier",
@@ -73,8 +75,8 @@ def train_classifier(
     ``generator`` drives both the minibatch sampling and the dropout masks, so a run is
     reproducible. Returns the training loss per step; leaves the model in eval mode.
     """
-    if steps < 0 or batch_size < 1:
-        raise ValueError(f"steps must be >= 0 and batch_size >= 1, got {steps}, {batch_size}")
+    steps = check_int("steps", steps, 0)
+    batch_size = check_int("batch_size", batch_size, 1)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     losses: list[float] = []
     model.train()
@@ -91,7 +93,12 @@ def train_classifier(
 
 
 def classification_metrics(probs: Tensor, y: Tensor) -> dict[str, float]:
-    """Accuracy and mean negative log-likelihood of predicted class probabilities ``(N, C)``."""
+    """Accuracy and mean negative log-likelihood of predicted class probabilities ``(N, C)``.
+
+    Raises ``ValueError`` for ``N = 0``: a metric over no examples is not a number.
+    """
+    if y.numel() == 0:
+        raise ValueError("classification_metrics: no examples (N = 0)")
     nll = -torch.log(probs.gather(1, y[:, None]).clamp_min(1e-12)).mean()
     acc = (probs.argmax(dim=1) == y).double().mean()
     return {"accuracy": float(acc), "nll": float(nll)}
@@ -118,19 +125,14 @@ def mc_dropout_probs(
 ) -> Tensor:
     """Softmax outputs of ``n_masks`` sampled sub-networks, shape ``(n_masks, N, C)``.
 
-    Each pass draws fresh masks (train-mode dropout) — Monte-Carlo model averaging
-    (Srivastava et al. 2014 §7.5; Gal & Ghahramani 2016 "MC dropout"). Only dropout is
-    switched to training mode semantics; the model's mode is restored afterwards.
+    Each pass draws fresh masks — Monte-Carlo model averaging (Srivastava et al. 2014 §7.5;
+    Gal & Ghahramani 2016 "MC dropout"). Runs under :func:`seqdrop.nn.mc_dropout`: only the
+    dropout modules sample masks, everything else (e.g. BatchNorm) stays in eval mode, and
+    every module's mode is restored afterwards.
     """
-    if n_masks < 1:
-        raise ValueError(f"n_masks must be >= 1, got {n_masks}")
-    was_training = model.training
-    model.train()
-    try:
-        with _generator_for(model, generator):
-            return torch.stack([torch.softmax(model(X), dim=-1) for _ in range(n_masks)])
-    finally:
-        model.train(was_training)
+    n_masks = check_int("n_masks", n_masks, 1)
+    with mc_dropout(model), _generator_for(model, generator):
+        return torch.stack([torch.softmax(model(X), dim=-1) for _ in range(n_masks)])
 
 
 def mc_convergence(
@@ -149,8 +151,7 @@ def mc_convergence(
     running = mc_probs.double().cumsum(dim=0)
     rows = []
     for n in ns:
-        if not 1 <= n <= total:
-            raise ValueError(f"each N must be in [1, {total}], got {n}")
+        check_int("N", n, 1, total)
         avg = running[n - 1] / n
         rows.append(
             {
@@ -173,8 +174,7 @@ def dropout_moments(
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Empirical mean and (unbiased) variance of ``dropout(x)`` over ``n_masks`` masks, per unit."""
-    if n_masks < 2:
-        raise ValueError(f"n_masks must be >= 2 to estimate a variance, got {n_masks}")
+    n_masks = check_int("n_masks", n_masks, 2)  # a variance needs two samples
     samples = dropout(x.expand(n_masks, *x.shape), p, training=True, mode=mode, generator=generator)
     return samples.mean(dim=0), samples.var(dim=0, unbiased=True)
 

@@ -4,15 +4,15 @@ import json
 import pytest
 
 from seqdrop.cli import main
-from seqdrop.runner import (
+from seqdrop.course.profiles import (
     ProfileError,
     find_notebooks,
-    format_summary,
     load_profile,
     parse_overrides,
     resolve_parameters,
-    run_notebooks,
 )
+from seqdrop.course.runner import run_notebooks
+from seqdrop.course.summary import NotebookResult, format_summary
 
 
 def test_find_notebooks_by_glob_and_stem(toy_notebooks):
@@ -92,8 +92,6 @@ def test_cli_resume_needs_out(capsys):
 
 
 def test_summary_wraps_long_results_without_losing_any():
-    from seqdrop.runner import NotebookResult
-
     records = {f"metric_{i}": 0.5 * i for i in range(15)}
     table = format_summary([NotebookResult("00_x", "ok", 1.0, records=records)], width=80)
     assert all(f"metric_{i}=" in table for i in range(15))

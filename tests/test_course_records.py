@@ -4,8 +4,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from seqdrop import record
-from seqdrop.results import RECORD_MIMETYPE, read_records, savefig
+from seqdrop.course import record, savefig
+from seqdrop.course.records import RECORD_MIMETYPE, read_records
 
 
 def test_record_outside_ipython_prints_and_returns(capsys):
@@ -44,3 +44,24 @@ def test_savefig_writes_into_output_dir(tmp_path, monkeypatch):
     path = savefig(fig, "line")
     plt.close(fig)
     assert path == tmp_path / "out" / "line.png" and path.stat().st_size > 1000
+
+
+def test_setup_figures_is_the_course_style(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from seqdrop.course import setup_figures
+
+    with matplotlib.rc_context():
+        setup_figures()
+        assert matplotlib.rcParams["figure.dpi"] == 100 == matplotlib.rcParams["savefig.dpi"]
+        assert matplotlib.rcParams["figure.figsize"][0] <= 7
+        with pytest.raises(ValueError, match="exceeds 7"):
+            setup_figures(figsize=(9, 4))
+        monkeypatch.setenv("SEQDROP_OUTPUT_DIR", str(tmp_path))
+        fig = plt.figure(figsize=(9, 3))
+        with pytest.warns(UserWarning, match="9.0 in wide"):
+            savefig(fig, "wide")
+        plt.close(fig)

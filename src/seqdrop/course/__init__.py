@@ -1,0 +1,46 @@
+"""seqdrop.course -- the tooling of the notebook course, apart from the science library.
+
+In a notebook::
+
+    from seqdrop.course import check_int, check_probability, record, savefig, setup_figures
+
+- :func:`setup_figures` (one style for every chapter) and :func:`savefig`
+  (:mod:`seqdrop.course.figures`);
+- :func:`record` a key number for the run summary (:mod:`seqdrop.course.records`);
+- parameter checks ``check_probability``, ``check_int``, ``check_float``, ``check_choice``,
+  ``check_bool``, ``check_all`` raising :class:`ParameterError` that names the parameter;
+- profiles and the papermill batch runner behind ``seqdrop run`` / ``seqdrop prepare``
+  (:mod:`seqdrop.course.profiles`, :mod:`seqdrop.course.runner`,
+  :mod:`seqdrop.course.summary`); folders of the checkout in :mod:`seqdrop.course.paths`.
+
+Needs the ``course`` extra (``pip install "seqdrop[course]"``) for papermill and seaborn.
+"""
+from __future__ import annotations
+
+from .._validation import (
+    ParameterError,
+    check_all,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_positive,
+    check_probability,
+)
+from .figures import savefig, setup_figures
+from .records import read_records, record
+
+__all__ = [
+    "ParameterError",
+    "check_all",
+    "check_bool",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_positive",
+    "check_probability",
+    "read_records",
+    "record",
+    "savefig",
+    "setup_figures",
+]
