@@ -23,11 +23,10 @@ from typing import Any
 import torch
 
 from .data import load_dataset
-from .errors import SeqdropError
+from .errors import ParameterError, SeqdropError
 from .io import RunFolderError, RunLock, atomic_write_json, claim_run_dir, new_run_dir
 from .models import RNNLanguageModel
 from .nn import RecurrentDropout
-from .errors import ParameterError
 from .paths import runs_dir
 from .train import TrainConfig, TrainResult, fit
 from .utils import pick_device, seed_everything
