@@ -1,0 +1,142 @@
+"""Sweep trials that train one dropout recipe (:mod:`seqdrop.variants`) on PTB or FSDD.
+
+Both are declared with :func:`seqdrop.sweep.trial_function`, so a sweep checks every key and
+value before it starts, and both are sized for the course: a leading slice of the PTB
+training stream (a model that overfits within a few epochs) and slices of the validation and
+test streams, or a stratified share of the FSDD training recordings.
+
+- :func:`lm_recipe` -- word-level PTB language model. Besides the best-epoch validation and
+  test perplexities it measures the *generalisation gap*: each epoch the model, with dropout
+  off, is also scored on the first ``valid_tokens`` tokens of its own training slice
+  (``train_eval_ppl``; ``gap = val_ppl − train_eval_ppl``).
+- :func:`classifier_recipe` -- spoken-digit classifier on FSDD MFCCs; ``hidden_size`` can be
+  chosen per cell for an equal parameter count (:mod:`seqdrop.sizing`).
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from .data import LMCorpus, SequenceDataset, SequenceSplit, load_fsdd_mfcc, load_ptb, stratified_split
+from .models import RNNLanguageModel, SequenceClassifier
+from ._validation import check_choice, check_float, check_int, check_probability
+from .sweep import paired_difference, trial_function
+from .train import TrainResult, fit
+from .utils import seed_everything
+from .variants import RECIPES, recipe
+
+__all__ = ["lm_recipe", "classifier_recipe", "recipe_differences"]
+
+CELLS = ("lstm", "gru", "rnn_tanh")
+
+
+def _choice(*options: Any) -> Any:
+    return lambda key, value: check_choice(key, value, options)
+
+
+def _int(low: int) -> Any:
+    return lambda key, value: check_int(key, value, low)
+
+
+def _positive(key: str, value: Any) -> float:
+    return check_float(key, value, 0.0, None, low_closed=False)
+
+
+@functools.lru_cache(maxsize=2)
+def _ptb_slice(train_tokens: int, valid_tokens: int) -> LMCorpus:
+    """The first ``train_tokens`` of PTB train and ``valid_tokens`` of PTB valid; the *test*
+    slot holds the first ``valid_tokens`` of the training slice, so the trainer's per-epoch
+    test score is the model's perplexity on its own training text with dropout off."""
+    full = load_ptb("word")
+    train = full.train[:train_tokens].clone()
+    return LMCorpus(train, full.valid[:valid_tokens].clone(), train[:valid_tokens].clone(), full.vocab,
+                    name=f"ptb-word[:{train_tokens}]")
+
+
+_TRAIN_EVAL = {"test_loss": "train_eval_loss", "test_ppl": "train_eval_ppl"}
+
+
+def _best(result: TrainResult, names: tuple[str, ...]) -> dict[str, Any]:
+    out = {n: float(result.best[n]) for n in names if n in result.best}
+    hist = result.history
+    out |= {"best_epoch": int(result.best["epoch"]), "epochs_run": len(hist)}
+    out["history"] = hist.to_dict("records")
+    return out
+
+
+@trial_function(
+    defaults=dict(cell="lstm", recipe="none", p=0.5, embedding_size=128, hidden_size=128, num_layers=2,
+                  train_tokens=8_000, valid_tokens=4_000, epochs=5, batch_size=4, bptt=35, lr=1.0,
+                  decay_start=3, lr_decay=0.5, clip=5.0, optimizer="sgd"),
+    checks=dict(cell=_choice(*CELLS), recipe=_choice(*RECIPES), p=check_probability,
+                embedding_size=_int(1), hidden_size=_int(1), num_layers=_int(1), train_tokens=_int(1000),
+                valid_tokens=_int(100), epochs=_int(1), batch_size=_int(1), bptt=_int(1), lr=_positive,
+                decay_start=_int(0), lr_decay=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
+                clip=_positive, optimizer=_choice("sgd", "adam")),
+)
+def lm_recipe(config: dict[str, Any]) -> dict[str, Any]:
+    """PTB word LM with one recipe; SGD on the loss summed over a window (Zaremba et al. 2014),
+    lr × ``lr_decay`` each epoch after ``decay_start``. Metrics at the best validation epoch:
+    ``val_ppl``, ``train_eval_ppl``, ``gap``; also ``final_val_ppl`` (last epoch)."""
+    c = config
+    data = _ptb_slice(c["train_tokens"], c["valid_tokens"])
+    seed_everything(c["seed"])
+    model = RNNLanguageModel(data.vocab_size, c["embedding_size"], c["hidden_size"], c["num_layers"], c["cell"],
+                             dropouts=recipe(c["recipe"], c["p"], c["cell"]))
+    result = fit(model, data, seed=c["seed"], device="auto", progress=False, verbose=False, epochs=c["epochs"],
+                 batch_size=c["batch_size"], eval_batch_size=20, bptt=c["bptt"], lr=c["lr"],
+                 lr_schedule="step", decay_start=c["decay_start"], lr_decay=c["lr_decay"], clip=c["clip"],
+                 optimizer=c["optimizer"])
+    result.history = result.history.rename(columns=_TRAIN_EVAL)
+    result.best = {_TRAIN_EVAL.get(k, k): v for k, v in result.best.items()}
+    out = _best(result, ("val_ppl", "train_eval_ppl", "train_ppl"))
+    out["gap"] = out["val_ppl"] - out["train_eval_ppl"]
+    out["final_val_ppl"] = float(result.history["val_ppl"].iloc[-1])
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def _fsdd(train_fraction: float) -> SequenceDataset:
+    data = load_fsdd_mfcc()
+    if train_fraction >= 1.0:
+        return data
+    keep = stratified_split(data.train.y, (train_fraction, 0.0, 1.0 - train_fraction), seed=0)[0]
+    t = data.train
+    return SequenceDataset(SequenceSplit(t.x[keep], t.y[keep], t.lengths[keep]), data.valid, data.test,
+                           data.num_classes, data.num_features, data.name)
+
+
+@trial_function(
+    defaults=dict(cell="gru", recipe="none", p=0.3, hidden_size=64, num_layers=1, train_fraction=0.25,
+                  epochs=20, batch_size=32, lr=3e-3),
+    checks=dict(cell=_choice(*CELLS), recipe=_choice(*RECIPES), p=check_probability, hidden_size=_int(1),
+                num_layers=_int(1), train_fraction=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
+                epochs=_int(1), batch_size=_int(1), lr=_positive),
+)
+def classifier_recipe(config: dict[str, Any]) -> dict[str, Any]:
+    """FSDD spoken digits (13 MFCCs per frame) with one recipe; Adam, gradient clip 5.
+    Metrics at the best validation epoch: ``val_acc``, ``test_acc``, ``val_loss``; ``n_params``."""
+    c = config
+    data = _fsdd(c["train_fraction"])
+    seed_everything(c["seed"])
+    model = SequenceClassifier(data.num_features, c["hidden_size"], data.num_classes, c["num_layers"], c["cell"],
+                               dropouts=recipe(c["recipe"], c["p"], c["cell"], embedding=False))
+    result = fit(model, data, seed=c["seed"], device="auto", progress=False, verbose=False, epochs=c["epochs"],
+                 batch_size=c["batch_size"], optimizer="adam", lr=c["lr"], clip=5.0)
+    out = _best(result, ("val_acc", "test_acc", "val_loss", "test_loss"))
+    out["n_params"] = sum(p.numel() for p in model.parameters())
+    return out
+
+
+def recipe_differences(
+    trials: pd.DataFrame, metric: str, baseline: str, recipes: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """``metric[recipe] − metric[baseline]`` paired by seed, mean and 95% CI, one row per
+    recipe (:func:`seqdrop.sweep.paired_difference`); ``significant``: the CI excludes 0."""
+    names = [r for r in (recipes or trials["recipe"].unique()) if r != baseline]
+    rows = [paired_difference(trials, metric, by="recipe", a=a, b=baseline, within=[]) for a in names]
+    return pd.concat(rows, ignore_index=True)[["a", "b", "mean", "ci_low", "ci_high", "significant"]]
+
