@@ -16,50 +16,65 @@
 # ---
 
 # %% [markdown]
-# # 00 · What dropout actually computes
+# # 00 · What does dropout actually compute?
 #
-# This notebook starts the suite from the formula. The source article for the suite (a Chinese
-# blog post on dropout in RNN/LSTM/GRU models) gives dropout as
+# The suite starts from a Chinese blog article on dropout in RNN, LSTM and GRU models
+# (its text is in the project's `shared/seed/` folder). Its formula multiplies every activation by "the dropout
+# probability" $p_j$:
 #
 # $$
-# h_i^{(l+1)} = \sigma\Big(\sum_{j=1}^{n_l} W_{ij}^{(l+1)}\, h_j^{(l)}\, p_j^{(l)}\Big),
-# \qquad p_j^{(l)} = \text{"the dropout probability of unit } j\text{"}.
+# h_i^{(l+1)} = \sigma\Big(\sum_{j=1}^{n_l} W_{ij}^{(l+1)}\, h_j^{(l)}\, p_j^{(l)}\Big).
 # $$
 #
-# That formula is **not dropout**. It has no randomness in it. Below we:
+# That is not dropout: it has no randomness in it. This chapter builds the real operation
+# from scratch (a Bernoulli keep-mask with inverted scaling $1/(1-p)$, or weight scaling at
+# test time {cite}`srivastava2014dropout`), compares it with `torch.nn.Dropout`, measures the
+# noise it injects, and asks what the one-pass test-time network is with respect to the
+# $2^n$ sub-networks that dropout trains, measured over several seeds.
 #
-# 1. show with numbers what the article's formula does: it shrinks the weights deterministically;
-# 2. derive real dropout, with a Bernoulli mask, *inverted* scaling $1/(1-p)$ and the
-#    *weight-scaling* rule at test time (Srivastava et al. 2014). We check that the mean is
-#    preserved and measure the variance that dropout adds;
-# 3. show that the article's six "implementation steps" are one operation, and that its step 5 is wrong;
-# 4. treat a dropout network as an ensemble of $2^n$ sub-networks and compare the weight-scaling
-#    prediction with the Monte-Carlo average over $N$ sampled masks on a real dataset;
-# 5. place dropout next to L1/L2, early stopping and data augmentation, more precisely than the article does.
+# **Learning goals.** After this chapter you can
 #
-# All reusable code lives in the package: `seqdrop.dropout` (the dropout primitives),
-# `seqdrop.models.FeedForwardNet` (the article's MLP), `seqdrop.data` (the digits) and
-# `seqdrop.analysis` (training, the MC-vs-weight-scaling comparison and the moment formulas).
+# - write dropout from scratch and explain every factor in it ($r$, $1-p$, $1/(1-p)$);
+# - explain what `model.train()` and `model.eval()` switch, and measure what forgetting
+#   `eval()` does to predictions;
+# - compute the relative noise dropout adds, $\operatorname{Var}/\text{mean}^2 = p/(1-p)$;
+# - distinguish weight scaling, the geometric mean and the arithmetic (Monte-Carlo) mean of
+#   the sub-networks, and say when weight scaling is exact.
+#
+# **Prerequisites and run time.** Python, PyTorch tensors and a first neural-network course.
+# Run time (measured with one thread per trial, CPU seconds in the closing note of the
+# project): smoke profile a few seconds; course profile (the defaults) about one minute on
+# a 2-core laptop; paper profile (`params/paper.yaml`: larger net, more masks and seeds)
+# a few minutes on one CPU core per worker, no GPU needed.
 
 # %% tags=["parameters"]
-p = 0.5  # dropout (drop) probability used throughout
+p = 0.5  # dropout (drop) probability used throughout, in (0, 1)
 n_units = 128  # hidden units of the MLP / size of the toy activation vector
-n_masks = 1000  # Monte-Carlo masks: moment estimates and the MC ensemble
-seed = 0
+n_masks = 1000  # Monte-Carlo masks: moment estimates and the ensemble averages
+base_seed = 0  # first seed; the sweep uses base_seed, ..., base_seed + n_seeds - 1
+n_seeds = 5  # independent trainings per configuration (confidence intervals)
 train_steps = 1500  # Adam steps for the digits MLP
-lr = 3e-3
-batch_size = 64
+lr = 3e-3  # Adam learning rate
+batch_size = 64  # minibatch size
+scheduler = None  # None: a local Dask cluster; "serial"; or tcp://host:8786
+check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import check_float, check_int
+from seqdrop.course import ParameterError, check_bool, check_float, check_int
 
-p = check_float("p", p, 0.0, 1.0, low_closed=False, high_closed=False)  # p = 0 has no noise to study
+p = check_float("p", p, 0.0, 1.0, low_closed=False, high_closed=False)
 n_units = check_int("n_units", n_units, 2, 4096)
 n_masks = check_int("n_masks", n_masks, 2, 100_000)
-seed = check_int("seed", seed, 0, 2**32 - 1)
+base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
+n_seeds = check_int("n_seeds", n_seeds, 2, 100)
 train_steps = check_int("train_steps", train_steps, 1, 1_000_000)
 lr = check_float("lr", lr, 0.0, 1.0, low_closed=False)
 batch_size = check_int("batch_size", batch_size, 1, 4096)
+if scheduler is not None and not isinstance(scheduler, str):
+    raise ParameterError(
+        f"parameter 'scheduler' = {scheduler!r} must be None or a string"
+    )
+check_claims = check_bool("check_claims", check_claims)
 
 # %%
 import math
@@ -69,31 +84,32 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
+from IPython.display import Markdown, display
+from torch import nn
 
 import seqdrop
-from seqdrop.data import load_digits_rows
+from seqdrop.course import setup_figures
 from seqdrop.dropout import bernoulli_mask, drop_connect, dropout
 from seqdrop.analysis import (
     analytic_dropout_moments,
-    classification_metrics,
     dropout_moments,
     linear_dropout_penalty,
-    mc_convergence,
-    mc_dropout_probs,
-    train_classifier,
     variance_estimate_rel_se,
-    weight_scaling_probs,
 )
-from seqdrop.models import FeedForwardNet
+from seqdrop.evidence import Claims, excludes_zero, interval
+from seqdrop.mask_averaging import train_digits_ensemble
+from seqdrop.sweep import mean_ci, sweep
 
-g = seqdrop.seed_everything(seed)
-sns.set_theme(style="whitegrid", context="notebook")
+torch.set_num_threads(1)
+setup_figures()  # the course style: seaborn theme, 100 dpi
 pd.set_option("display.precision", 4)
+claims = Claims(check=check_claims)
+seeds = list(range(base_seed, base_seed + n_seeds))
 
 
 def new_gen(offset: int) -> torch.Generator:
-    """A fresh generator derived from `seed` (so each section is reproducible on its own)."""
-    return torch.Generator().manual_seed(seed + offset)
+    """A generator derived from `base_seed`: each section reproduces its numbers."""
+    return torch.Generator().manual_seed(base_seed + offset)
 
 
 # %% [markdown]
@@ -107,21 +123,21 @@ def new_gen(offset: int) -> torch.Generator:
 # $$
 #
 # so the formula describes one fixed network whose weights are multiplied by $p$. Running it
-# twice gives the same output, so no unit is ever dropped and there is no ensemble to average.
-# At $p=0.5$ it simply halves the weights, and at $p=0.1$ it keeps 10% of them.
+# twice gives the same output: no unit is ever dropped and there is no ensemble to average.
 
 # %%
 W = torch.randn(4, n_units, generator=new_gen(1)) / math.sqrt(n_units)
-h = torch.rand(n_units, generator=new_gen(2)) * 2  # non-negative, like ReLU activations
+h = torch.rand(n_units, generator=new_gen(2)) * 2  # non-negative, like ReLU outputs
 
 article_1 = torch.sigmoid(W @ (h * p))
 article_2 = torch.sigmoid(W @ (h * p))
 shrunk = torch.sigmoid((p * W) @ h)
-real_draws = torch.stack([torch.sigmoid(W @ dropout(h, p, generator=g)) for _ in range(5)])
+g = new_gen(3)
+real = torch.stack([torch.sigmoid(W @ dropout(h, p, generator=g)) for _ in range(3)])
 
 assert torch.equal(article_1, article_2), "the article's formula is deterministic"
-assert torch.allclose(article_1, shrunk), "... and equals the network with weights scaled by p"
-assert real_draws.std(dim=0).min() > 0, "real dropout gives a different output at every call"
+assert torch.allclose(article_1, shrunk), "... and equals the net with weights times p"
+assert real.std(dim=0).min() > 0, "real dropout gives a different output at every call"
 
 pd.DataFrame(
     {
@@ -129,303 +145,474 @@ pd.DataFrame(
         "article, call 1": article_1.numpy(),
         "article, call 2": article_2.numpy(),
         f"σ(({p:g}·W) h)": shrunk.numpy(),
-        **{f"real dropout #{k + 1}": real_draws[k].numpy() for k in range(3)},
+        **{f"dropout, call {k + 1}": real[k].numpy() for k in range(3)},
     },
     index=[f"unit {i}" for i in range(4)],
 )
 
 # %% [markdown]
 # The formula is close to something real, but that thing is the **test-time** network of
-# Srivastava et al. 2014 (§4), not the training-time operation. In the paper, $p$ is the
-# probability of *retaining* a unit, and at test time the outgoing weights are scaled by it:
-# $W_{\text{test}} = pW$. The article calls $p_j$ the *dropout* probability. With that
-# meaning, even the test-time factor is wrong: it should be $1-p$. The two agree only at $p = 0.5$.
-# The numbers in that column are the deterministic network with scaled weights; a real dropout
-# network is trained on random masks, as in the last three columns.
+# {cite:t}`srivastava2014dropout` (§4), where $p$ is the probability of *retaining* a unit and
+# the outgoing weights are scaled by it at test time. With $p$ read as the *dropout*
+# probability, even that factor is wrong: it should be $1-p$. The two agree only at
+# $p = 0.5$.
+#
+# ## 2. Dropout from scratch, `nn.Dropout`, and the `train()`/`eval()` switch
+#
+# For every example and unit draw a keep variable $r_j \sim \mathrm{Bernoulli}(1-p)$ and
+# scale the kept units by $1/(1-p)$ (*inverted* dropout), so that the expected output equals
+# the input and nothing needs to change at test time:
+#
+# $$
+# \tilde h_j = \frac{r_j}{1-p}\, h_j \ \text{(training)}, \qquad
+# \tilde h_j = h_j \ \text{(evaluation)}.
+# $$
+#
+# Three lines of code, written as in d2l's dropout chapter {cite}`zhang2023dive`:
+
+
+# %%
+def dropout_from_scratch(x: torch.Tensor, p: float, generator=None) -> torch.Tensor:
+    keep = (torch.rand(x.shape, generator=generator) >= p).to(x.dtype)  # r ~ Bern(1-p)
+    return keep * x / (1.0 - p)
+
+
+x = torch.arange(1.0, 9.0).repeat(2, 1)  # two examples of 8 units
+ours = dropout_from_scratch(x, p, generator=new_gen(4))
+torch.manual_seed(base_seed)
+theirs = nn.Dropout(p)(x)  # a fresh module is in training mode
+print("from scratch :", ours.numpy().round(2), sep="\n")
+print("nn.Dropout   :", theirs.numpy().round(2), sep="\n")
+
+# the same operation: every output is 0 or x / (1 - p)
+for out in (ours, theirs):
+    assert torch.all((out == 0) | torch.isclose(out, x / (1 - p)))
 
 # %% [markdown]
-# ## 2. Dropout with a Bernoulli mask
+# The masks differ (different random streams), the operation is the same: every output is
+# either $0$ or $x/(1-p)$. A module has two modes. `model.train()` (the default after
+# construction) samples masks; `model.eval()` turns dropout into the identity. Forgetting
+# `eval()` before testing is the most common dropout bug: the model keeps sampling masks,
+# so the same input gets a different prediction at every call.
+
+# %%
+layer = nn.Dropout(p)
+layer.eval()
+assert torch.equal(layer(x), x), "in eval mode dropout is the identity"
+layer.train()
+torch.manual_seed(base_seed)
+ones = torch.ones(10_000)
+a, b = layer(ones), layer(ones)
+print(
+    f"train mode: two calls on the same input agree on {(a == b).float().mean():.1%} "
+    "of the outputs"
+)
+
+# %% [markdown]
+# Section 5 measures what this does to a trained classifier's test predictions.
 #
-# **Training.** For every example and every unit $j$, draw an independent keep variable
-# $r_j \sim \mathrm{Bernoulli}(1-p)$, where $p$ is the drop probability:
+# ## 3. The noise dropout adds
 #
-# $$
-# \tilde h_j = r_j\, h_j, \qquad z_i = \sum_j W_{ij}\,\tilde h_j + b_i .
-# $$
+# For a fixed input $x$ and $r \sim \mathrm{Bernoulli}(1-p)$:
 #
-# Each mask $r \in \{0,1\}^n$ selects one of $2^n$ *thinned* networks. All of them share the
-# same weights, and each minibatch trains a few of them.
-#
-# **Test time: weight scaling.** $\mathbb E[\tilde h_j] = (1-p)\,h_j$, so the deterministic
-# network that matches the training-time expectation uses
-# $W_{\text{test}} = (1-p)\,W$ (Srivastava et al. 2014, §4; §10 gives the same rule for
-# multiplicative noise in general).
-#
-# **Inverted dropout.** This is what every framework implements. The scaling moves to
-# training time and the test-time network is left unchanged:
-#
-# $$
-# \tilde h_j = \frac{r_j}{1-p}\, h_j \ \text{(train)}, \qquad \tilde h_j = h_j \ \text{(test)} .
-# $$
-#
-# The two are the same model up to the constant $1/(1-p)$, which the next layer's weights
-# absorb. `tests/test_analysis.py` checks that a weight-scaling network with $W_2/(1-p)$ gives
-# exactly the predictions of the inverted one.
-#
-# **Moments.** For a fixed input $x$ and $r \sim \mathrm{Bernoulli}(1-p)$:
-#
-# | | train output | mean | variance | test output |
+# | | training output | mean | variance | test output |
 # |---|---|---|---|---|
 # | inverted | $x\,r/(1-p)$ | $x$ | $\dfrac{p}{1-p}\,x^2$ | $x$ |
 # | weight scaling | $x\,r$ | $(1-p)\,x$ | $p(1-p)\,x^2$ | $(1-p)\,x$ |
 #
-# Both keep the training-time mean equal to the test-time output. Dropout therefore adds
-# **zero-mean multiplicative noise**. For inverted dropout the noise has relative variance
-# $p/(1-p)$: 1 at $p=0.5$, 4 at $p=0.8$. We check this empirically with `n_masks` masks.
+# Both keep the training-time mean equal to the test-time output, so dropout adds
+# **zero-mean multiplicative noise**. The two conventions differ only by the constant
+# $1/(1-p)$, which the next layer's weights absorb, so the noise *relative to the signal* is
+# the same in both: $\operatorname{Var}/\text{mean}^2 = p/(1-p)$: 0.25 at $p=0.2$, 1 at
+# $p=0.5$, 4 at $p=0.8$, unbounded as $p\to1$. We measure it with `n_masks` masks per unit.
 
 # %%
-x = torch.rand(n_units, generator=new_gen(3)) * 2 + 0.25
+x = torch.rand(n_units, generator=new_gen(5)) * 2 + 0.25
+p_grid = np.round(np.linspace(0.05, 0.9, 18), 3)
 rows = []
-for mode in ("inverted", "weight_scaling"):
-    emp_mean, emp_var = dropout_moments(x, p, n_masks, mode=mode, generator=new_gen(4))
-    th_mean, th_var = analytic_dropout_moments(x, p, mode)
-    rows.append(
-        pd.DataFrame(
-            {"mode": mode, "x2": (x**2).numpy(), "empirical var": emp_var.numpy(), "analytic var": th_var.numpy(),
-             "empirical mean": emp_mean.numpy(), "analytic mean": th_mean.numpy()}
-        )
-    )
-    # mean: each unit within 5 standard errors
-    assert torch.all((emp_mean - th_mean).abs() <= 5 * (th_var / n_masks).sqrt()), f"{mode}: mean not preserved"
-moments = pd.concat(rows, ignore_index=True)
-
-# relative error of the variance, pooled over units (5-sigma tolerance from the Bernoulli kurtosis)
-ratio = moments["empirical var"] / moments["analytic var"]
-var_rel_error = float((ratio[moments["mode"] == "inverted"].mean()) - 1)
-var_tol = 5 * variance_estimate_rel_se(p, n_masks) / math.sqrt(n_units)
-for mode, r in ratio.groupby(moments["mode"]):
-    assert abs(r.mean() - 1) <= var_tol, f"{mode}: variance ratio {r.mean():.4f} outside 1 ± {var_tol:.4f}"
-seqdrop.record("var_rel_error", var_rel_error)
-moments.groupby("mode")[["empirical mean", "analytic mean", "empirical var", "analytic var"]].mean()
-
-# %% [markdown]
-# The left panel plots each unit's empirical variance over `n_masks` masks against $x^2$, with
-# the analytic slopes. The right panel sweeps $p$. The inverted noise factor $p/(1-p)$ diverges
-# as $p \to 1$, which is why $p=1$ is not a valid dropout rate. The weight-scaling factor
-# $p(1-p)$ is largest at $p = 0.5$, because there the output is unscaled.
-
-# %%
-p_grid = np.linspace(0.05, 0.9, 18)
-sweep = []
 for i, pg in enumerate(p_grid):
     for mode in ("inverted", "weight_scaling"):
-        _, v = dropout_moments(x, float(pg), n_masks, mode=mode, generator=new_gen(100 + i))
-        sweep.append({"p": pg, "mode": mode, "variance / x²": float((v / x**2).mean())})
-sweep = pd.DataFrame(sweep)
+        mean, var = dropout_moments(
+            x, float(pg), n_masks, mode=mode, generator=new_gen(100 + i)
+        )
+        rel = var / mean**2
+        rows += [{"p": pg, "mode": mode, "relative variance": float(v)} for v in rel]
+noise = pd.DataFrame(rows)
 
-fig, axes = plt.subplots(2, 1, figsize=(7, 7))
-sns.scatterplot(data=moments, x="x2", y="empirical var", hue="mode", s=18, ax=axes[0])
-xx = np.linspace(0, float((x**2).max()), 50)
-axes[0].plot(xx, p / (1 - p) * xx, "k--", lw=1, label=r"$\frac{p}{1-p}x^2$")
-axes[0].plot(xx, p * (1 - p) * xx, "k:", lw=1, label=r"$p(1-p)x^2$")
-axes[0].set(xlabel=r"$x^2$", ylabel="variance over masks", title=f"per-unit variance, p = {p:g}")
-axes[0].legend()
-sns.scatterplot(data=sweep, x="p", y="variance / x²", hue="mode", ax=axes[1], legend=False)
-pp = np.linspace(0.01, 0.9, 200)
-axes[1].plot(pp, pp / (1 - pp), "C0-", lw=1, label=r"inverted: $p/(1-p)$")
-axes[1].plot(pp, pp * (1 - pp), "C1-", lw=1, label=r"weight scaling: $p(1-p)$")
-axes[1].axvline(p, color="grey", lw=0.8)
-axes[1].set(yscale="log", xlabel="drop probability p", ylabel=r"variance / $x^2$", title="noise factor vs p")
-axes[1].legend()
+# per p and mode: mean over units of Var/mean², its standard error across units, theory
+per_p = (
+    noise.groupby(["p", "mode"])["relative variance"].agg(["mean", "sem"]).reset_index()
+)
+per_p["theory"] = per_p["p"] / (1 - per_p["p"])
+per_p["z"] = (per_p["mean"] - per_p["theory"]) / per_p["sem"]
+ratio = per_p["mean"] / per_p["theory"]
+seqdrop.record("noise_ratio_max_error", float((ratio - 1).abs().max()))
+per_p.pivot(index="p", columns="mode", values="mean").iloc[::4]
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 4))
+sns.lineplot(
+    data=noise,
+    x="p",
+    y="relative variance",
+    hue="mode",
+    style="mode",
+    markers=True,
+    errorbar=("ci", 95),
+    ax=ax,
+)
+pp = np.linspace(0.02, 0.9, 200)
+ax.plot(pp, pp / (1 - pp), "k--", lw=1, label=r"$p/(1-p)$")
+ax.set(
+    yscale="log",
+    xlabel="drop probability p",
+    ylabel=r"Var / mean$^2$ over masks",
+    title=f"relative noise, {n_units} units × {n_masks} masks",
+)
+ax.legend()
 fig.tight_layout()
-seqdrop.savefig(fig, "00_dropout_variance")
+seqdrop.savefig(fig, "00_relative_noise")
 plt.show()
 
+# %%
+claims.add(
+    bool((per_p["z"].abs() < 4.5).all()),
+    f"Measured over {n_masks} masks, the relative noise Var/mean² of both "
+    "conventions lies "
+    f"on p/(1−p) at every p of the grid: largest deviation "
+    f"{per_p['z'].abs().max():.1f} standard errors, "
+    f"{(ratio - 1).abs().max():.1%} of p/(1−p).",
+)
+
 # %% [markdown]
-# ## 3. The article's six steps are one operation
+# The two conventions fall on the same curve, as they must. What grows with $p$ is the
+# noise-to-signal ratio, not "the output": at $p=0.5$ the noise is as large as the signal,
+# which is why rates above 0.5 are rare for hidden units.
+#
+# ## 4. The article's six steps are one operation
 #
 # The article lists six steps for a dropped unit: (1) give each unit a dropout probability,
 # (2) sample which units to drop, (3) set the unit's output to 0, (4) set its weights in the
-# next layer to 0, (5) set its bias in the next layer to 0, (6) set its input to the next layer
-# to 0. Steps 3, 4 and 6 are the same operation written three ways. For the next layer,
+# next layer to 0, (5) set its bias in the next layer to 0, (6) set its input to the next
+# layer to 0. Steps 3, 4 and 6 are the same operation written three ways. For the next layer,
 #
 # $$
 # z = W\,(r \odot h) + b = (W \operatorname{diag}(r))\,h + b ,
 # $$
 #
-# so zeroing unit $j$'s output, zeroing column $j$ of the next weight matrix (its *outgoing*
-# weights) and zeroing the next layer's $j$-th input all give the same $z$. Step 5 is wrong. The next
-# layer's bias $b_i$ belongs to the *receiving* unit $i$, not to the dropped unit $j$, and
-# dropout leaves it untouched. Zeroing it changes the output of every unit in the next layer.
+# so zeroing unit $j$'s output, column $j$ of the next weight matrix (its *outgoing*
+# weights), or the next layer's $j$-th input gives the same $z$. Step 5 is wrong: the next
+# layer's bias $b_i$ belongs to the *receiving* unit $i$, and dropout leaves it untouched.
 #
-# The column view also links dropout to DropConnect: `drop_connect(W, p, dim=1)` drops whole
-# columns. With the same random stream it draws the same mask as `dropout(h, p)`. There is one
-# difference. Standard dropout draws a mask **per example**, while a masked weight matrix is shared
-# by the whole minibatch. Sharing one mask across examples or time steps is a *different*
-# regularizer, and it returns in the recurrent notebooks (weight dropping as in AWD-LSTM, locked masks).
+# The column view links dropout to DropConnect {cite}`wan2013regularization`:
+# `drop_connect(W, p, dim=1)` drops whole columns and, with the same random stream, draws
+# the same mask as `dropout(h, p)`. One difference remains: dropout draws a mask **per
+# example**, a masked weight matrix is shared by the whole minibatch. Sharing one mask
+# across examples or time steps is a *different* regularizer; it returns in the recurrent
+# chapters (weight drop, locked masks).
 
 # %%
 n_out = 5
-W2 = torch.randn(n_out, n_units, generator=new_gen(5)) / math.sqrt(n_units)
-b2 = torch.randn(n_out, generator=new_gen(6))
-r = bernoulli_mask((n_units,), p, generator=new_gen(7))  # 1 = keep (unscaled, as in the article)
+W2 = torch.randn(n_out, n_units, generator=new_gen(6)) / math.sqrt(n_units)
+b2 = torch.randn(n_out, generator=new_gen(7))
+r = bernoulli_mask((n_units,), p, generator=new_gen(8))  # 1 = keep (unscaled)
 
 z_outputs = W2 @ (r * h) + b2  # step 3: dropped units output 0
-z_weights = (W2 * r[None, :]) @ h + b2  # step 4: their outgoing weights (columns) are 0
-z_inputs = W2 @ torch.where(r.bool(), h, torch.zeros_like(h)) + b2  # step 6: next layer's inputs are 0
-z_bias = W2 @ (r * h) + 0 * b2  # step 5 as written: the next layer's bias set to 0
-
+z_weights = (W2 * r[None, :]) @ h + b2  # step 4: their outgoing weights are 0
+z_inputs = W2 @ torch.where(r.bool(), h, 0.0) + b2  # step 6: next inputs are 0
+z_bias = W2 @ (r * h)  # step 5 as written: the next layer's bias set to 0
 assert torch.allclose(z_outputs, z_weights) and torch.allclose(z_outputs, z_inputs)
-assert not torch.allclose(z_outputs, z_bias), "zeroing the next layer's bias is not part of dropout"
+assert not torch.allclose(z_outputs, z_bias), "zeroing the next bias is not dropout"
 
-# the library's two views, drawn from the same random stream, agree exactly
-z_dropout = W2 @ dropout(h, p, generator=new_gen(8)) + b2
-z_dropconnect = drop_connect(W2, p, dim=1, generator=new_gen(8)) @ h + b2
+z_dropout = W2 @ dropout(h, p, generator=new_gen(9)) + b2
+z_dropconnect = drop_connect(W2, p, dim=1, generator=new_gen(9)) @ h + b2
 assert torch.allclose(z_dropout, z_dropconnect)
 
 pd.DataFrame(
-    {"steps 3 (outputs)": z_outputs, "step 4 (columns of W)": z_weights, "step 6 (inputs)": z_inputs,
-     "step 5 (bias := 0)": z_bias, "dropout(h)": z_dropout, "drop_connect(W, dim=1)": z_dropconnect},
+    {
+        "step 3 (outputs)": z_outputs,
+        "step 4 (columns)": z_weights,
+        "step 6 (inputs)": z_inputs,
+        "step 5 (bias := 0)": z_bias,
+        "dropout(h)": z_dropout,
+        "drop_connect(W)": z_dropconnect,
+    },
     index=[f"z_{i}" for i in range(n_out)],
 )
 
 # %% [markdown]
-# (The first three columns are unscaled, as in the article. The last two use inverted scaling
-# and a different mask.)
+# (The first four columns are unscaled, as in the article; the last two use inverted scaling
+# and another mask.)
 #
-# ## 4. Dropout as an ensemble: weight scaling vs Monte-Carlo averaging
+# ## 5. Weight scaling, the geometric mean and the arithmetic mean
 #
-# A network with $n$ droppable units defines $2^n$ thinned networks. Ideally one would predict
-# with their average, $\bar p(y\mid x) = \mathbb E_r\, p(y \mid x, r)$. There are two practical
-# estimates:
+# A network with $n$ droppable units defines $2^n$ thinned sub-networks sharing one set of
+# weights. Three ways to predict with them:
 #
-# * **Weight scaling** (the test-time network, one forward pass). For a single softmax layer it
-#   gives *exactly* the renormalised weighted **geometric** mean of all sub-networks, because
-#   the logits are linear in $r$: $\prod_r p(y\mid x,r)^{P(r)} \propto \exp \mathbb E_r[\text{logit}_y]$
-#   (Hinton et al. 2012; Baldi & Sadowski 2013). For deeper networks it is only an approximation.
-# * **Monte-Carlo averaging** over $N$ random masks. It is an unbiased estimate of the
-#   arithmetic mean, and it costs $N$ forward passes. Srivastava et al. 2014 (§7.5) found that about 50
-#   samples match weight scaling on MNIST.
+# * **Weight scaling**: one deterministic pass (the eval-mode network).
+# * **Arithmetic mean** of the sub-networks' probabilities,
+#   $\bar p(y\mid x) = \mathbb E_r\, p(y\mid x,r)$, estimated from $N$ sampled masks
+#   (Monte-Carlo dropout {cite}`gal2016dropout`): $N$ forward passes.
+# * **Normalised geometric mean** of their probabilities. For a softmax output,
+#   $\prod_r p(y\mid x,r)^{P(r)} \propto \exp \mathbb E_r[z_y(x,r)]$, so it is the softmax
+#   of the *mean logits*.
 #
-# We train the article's MLP shape (784-128-10 with dropout 0.5 on the hidden layer), scaled to
-# sklearn's 8×8 digits: 64-`n_units`-10, with dropout `p` on the hidden layer. A network of the
-# same size without dropout serves as the baseline. Each class is split 75% train / 25% test
-# (no validation set: nothing is tuned here), and the 8×8 images are flattened to 64 inputs.
+# In the article's network (Linear → ReLU → Dropout → Linear) the logits are affine in the
+# mask, so $\mathbb E_r[z] = z_{\text{weight scaling}}$ and weight scaling **is exactly** the
+# normalised geometric mean of all sub-networks {cite}`hinton2012improving,baldi2013understanding`.
+# The arithmetic mean is a different average: by Jensen's inequality it is flatter (less
+# confident) than the geometric one, so it does not approach weight scaling however many
+# masks we draw. With a second hidden layer, dropout feeds a ReLU and
+# $\mathbb E_r[z] \neq z_{\text{weight scaling}}$: weight scaling becomes an approximation
+# of the geometric mean too.
+#
+# We train the article's shape on scikit-learn's 8×8 digits (64-`n_units`-10, and a deeper
+# 64-`n_units`-`n_units`-10 with dropout after both hidden layers), with and without dropout,
+# over `n_seeds` seeds: a sweep of {depth} × {0, p} × seeds. Each trial also measures the
+# two averages over $N = 1, 2, 4, \dots,$ `n_masks` masks. Each class is split 75% train /
+# 25% test (nothing is tuned here).
 
 # %%
-digits = load_digits_rows(seed=seed, fractions=(0.75, 0.0, 0.25))
-X_train, y_train = digits.train.x.flatten(1), digits.train.y
-X_test, y_test = digits.test.x.flatten(1), digits.test.y
-
-torch.manual_seed(seed)
-model = FeedForwardNet(64, (n_units,), 10, dropout=p)
-losses = train_classifier(model, X_train, y_train, steps=train_steps, lr=lr, batch_size=batch_size,
-                          generator=new_gen(9))
-torch.manual_seed(seed)
-baseline = FeedForwardNet(64, (n_units,), 10, dropout=0.0)
-base_losses = train_classifier(baseline, X_train, y_train, steps=train_steps, lr=lr, batch_size=batch_size,
-                               generator=new_gen(9))
-
-ws_probs = weight_scaling_probs(model, X_test)
-mc_probs = mc_dropout_probs(model, X_test, n_masks, generator=new_gen(10))
-curve = mc_convergence(mc_probs, ws_probs, y_test)
-
-ws = classification_metrics(ws_probs, y_test)
-base = classification_metrics(weight_scaling_probs(baseline, X_test), y_test)
-mc_final = curve.iloc[-1]
-single = curve.iloc[0]
-print(f"train {X_train.shape[0]} / test {X_test.shape[0]} images; {train_steps} steps")
-pd.DataFrame(
+grid = {
+    "p": [0.0, p],
+    "depth": [1, 2],
+    "hidden": n_units,
+    "steps": train_steps,
+    "lr": lr,
+    "batch_size": batch_size,
+    "n_masks": n_masks,
+}
+res = sweep(
+    train_digits_ensemble,
+    grid,
+    seeds=seeds,
+    scheduler=scheduler,
+    name="00_dropout_formula",
+    progress=False,
+)
+trials, curves = res.trials, res.history
+drop = trials[trials["p"] == p]
+print(f"{len(trials)} trainings; {len(res.failed)} failed")
+drop.groupby("depth")[
     [
-        {"prediction": "no dropout (p = 0)", **base},
-        {"prediction": "one random mask (N = 1)", "accuracy": single["accuracy"], "nll": single["nll"]},
-        {"prediction": f"MC average (N = {n_masks})", "accuracy": mc_final["accuracy"], "nll": mc_final["nll"]},
-        {"prediction": "weight scaling", **ws},
+        "ws_acc",
+        "arithmetic_acc",
+        "geometric_acc",
+        "single_mask_acc",
+        "arithmetic_gap",
+        "geometric_gap",
     ]
-).set_index("prediction")
+].mean()
 
 # %%
-mc_gap = float(mc_final["mean_abs_diff"])
-seqdrop.record("ws_accuracy", ws["accuracy"])
-seqdrop.record("ws_nll", ws["nll"])
-seqdrop.record("mc_accuracy", float(mc_final["accuracy"]))
-seqdrop.record("mc_nll", float(mc_final["nll"]))
-seqdrop.record("single_mask_accuracy", float(single["accuracy"]))
-seqdrop.record("no_dropout_accuracy", base["accuracy"])
-seqdrop.record("mc_gap", mc_gap)
-
-assert ws["accuracy"] > 0.85, "the dropout MLP should learn the digits"
-assert curve["mean_abs_diff"].iloc[-1] < curve["mean_abs_diff"].iloc[0], "MC average must approach weight scaling"
-assert abs(mc_final["accuracy"] - ws["accuracy"]) < 0.03, "MC and weight scaling should agree on accuracy"
-assert mc_final["agreement"] > 0.95
-curve
-
-# %%
-fig, axes = plt.subplots(3, 1, figsize=(7, 9), sharex=True)
-for ax, col, label, ref in (
-    (axes[0], "accuracy", "test accuracy", ws["accuracy"]),
-    (axes[1], "nll", "test NLL", ws["nll"]),
-    (axes[2], "mean_abs_diff", r"mean $|p_{MC} - p_{WS}|$", None),
-):
-    sns.lineplot(data=curve, x="n_masks", y=col, marker="o", ax=ax, label="MC average of N masks")
-    if ref is not None:
-        ax.axhline(ref, color="C3", ls="--", label="weight scaling")
-    ax.set(xscale="log", xlabel="N (masks averaged)", ylabel=label)
-    ax.legend()
-axes[0].axhline(base["accuracy"], color="grey", ls=":", label="no dropout")
-axes[0].legend()
-fig.suptitle(f"Digits MLP 64-{n_units}-10, p = {p:g}: Monte-Carlo dropout vs weight scaling")
+fig, ax = plt.subplots(figsize=(6.5, 4.2))
+sns.lineplot(
+    data=curves[curves["p"] == p],
+    x="n_masks",
+    y="gap",
+    hue="rule",
+    style="depth",
+    markers=True,
+    errorbar=("ci", 95),
+    ax=ax,
+)
+nn_ = np.array(sorted(curves["n_masks"].unique()))
+ref = curves.query("p == @p and rule == 'geometric' and depth == 1 and n_masks == 1")
+ax.plot(nn_, ref["gap"].mean() / np.sqrt(nn_), "k:", lw=1, label=r"$\propto N^{-1/2}$")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="N (masks averaged)",
+    ylabel=r"mean $|p_{\mathrm{rule}} - p_{\mathrm{WS}}|$",
+    title="distance to weight scaling (WS), mean and 95% CI over seeds",
+)
+ax.legend(fontsize=9, ncol=2)
 fig.tight_layout()
-seqdrop.savefig(fig, "00_mc_vs_weight_scaling")
+seqdrop.savefig(fig, "00_geometric_vs_arithmetic")
 plt.show()
 
-# %% [markdown]
-# **Reading the plot.** A single random mask (N = 1) predicts worse than weight scaling. Each
-# thinned network is a weak model on its own. As $N$ grows, the MC average improves quickly. Its
-# distance to the weight-scaled prediction falls, but it levels off at a **non-zero floor**
-# (`mc_gap`). That floor is the real difference between the arithmetic mean of the ensemble and
-# the one-pass approximation through the ReLU layer. Accuracy agrees once $N$ reaches a few
-# dozen masks. In our runs of this small network the NLL slightly favoured weight scaling (see the table).
-# MC averaging pays off mainly where predictive *uncertainty* is needed (Gal & Ghahramani 2016
-# call it MC dropout). For recurrent language models Melis et al. 2017 measured only ~0.4
-# perplexity gain at ~1000× the cost.
+
+# %%
+def ci_row(values: pd.Series) -> dict:
+    """Mean and 95% CI over seeds (values indexed by seed, e.g. paired differences)."""
+    m, lo, hi, n = mean_ci(values.dropna().to_numpy())
+    return {"mean": m, "ci_low": lo, "ci_high": hi, "n": n}
+
+
+one = drop[drop["depth"] == 1].set_index("seed")
+two = drop[drop["depth"] == 2].set_index("seed")
+arith_minus_geo = ci_row(one["arithmetic_gap"] - one["geometric_gap"])
+deep_minus_shallow = ci_row(two["geometric_gap"] - one["geometric_gap"])
+geo_1 = ci_row(one["geometric_gap"])
+arith_1 = ci_row(one["arithmetic_gap"])
+first = curves.query("p == @p and depth == 1 and rule == 'geometric'")
+falls = first.groupby("seed").apply(
+    lambda c: c.sort_values("n_masks")["gap"].iloc[-1]
+    < c.sort_values("n_masks")["gap"].iloc[0] / 5,
+    include_groups=False,
+)
+seqdrop.record("mc_gap", arith_1["mean"])
+seqdrop.record("geometric_gap", geo_1["mean"])
+pd.DataFrame(
+    {
+        "arithmetic gap (depth 1)": arith_1,
+        "geometric gap (depth 1)": geo_1,
+        "arithmetic − geometric (depth 1)": arith_minus_geo,
+        "geometric gap: depth 2 − depth 1": deep_minus_shallow,
+    }
+).T
+
+# %%
+claims.add(
+    excludes_zero(arith_minus_geo) and arith_minus_geo["mean"] > 0,
+    f"With one hidden layer, the arithmetic mean over {n_masks} masks stays "
+    "farther from "
+    f"weight scaling than the geometric mean: paired difference of the gaps "
+    f"{interval(arith_minus_geo, 5)} (95% CI over {n_seeds} seeds, excludes zero).",
+)
+claims.add(
+    bool(falls.all()),
+    "With one hidden layer, the geometric mean's gap to weight scaling falls more "
+    f"than five-fold from N = 1 to N = {n_masks} for every seed, as an unbiased "
+    "estimate of the "
+    "weight-scaled logits does (∝ N^−1/2); the arithmetic mean's gap levels off.",
+)
 
 # %% [markdown]
-# ## 5. Dropout vs L1/L2, early stopping and data augmentation
+# **Reading the plot.** With one hidden layer (solid), the geometric mean's distance to
+# weight scaling keeps falling like $N^{-1/2}$, the Monte-Carlo error of an unbiased
+# estimate of the same quantity, while the arithmetic mean's distance levels off at a floor:
+# that floor (`mc_gap`) is the difference between the arithmetic and the geometric mean of
+# the sub-networks, not an error of a "one-pass approximation". The deeper network (dashed)
+# is the case where weight scaling is itself an approximation; the next cell measures how
+# far it is from the geometric mean.
+
+# %%
+deeper_sentence = (
+    f"With two hidden layers the geometric mean over {n_masks} masks is farther "
+    "from weight "
+    f"scaling than with one: paired difference {interval(deep_minus_shallow, 5)}"
+)
+if excludes_zero(deep_minus_shallow) and deep_minus_shallow["mean"] > 0:
+    claims.add(
+        True,
+        deeper_sentence + " (excludes zero): weight scaling is an "
+        "approximation there, though a close one.",
+    )
+else:
+    claims.add(
+        True,
+        deeper_sentence + " (includes zero): at this size the approximation "
+        "error is within the Monte-Carlo noise.",
+    )
+display(Markdown(claims.sentences[-1]))
+
+# %% [markdown]
+# ### What the averages buy, and what forgetting `eval()` costs
 #
-# The article (§2.2–2.3 and FAQ 1–2) distinguishes these methods only by how they are
-# implemented: "a penalty in the loss" versus "deleting neurons". The relationship is closer
-# than that:
+# The sweep table holds each rule's test accuracy and negative log-likelihood (NLL). A model
+# left in training mode predicts with **one** random sub-network per call (`single_mask_acc`)
+# and changes its mind between calls (`flip_rate`: the share of test images whose predicted
+# class differs between two calls). Paired differences over seeds:
+
+# %%
+acc = drop.melt(
+    id_vars=["seed", "depth"],
+    value_vars=["ws_acc", "arithmetic_acc", "geometric_acc", "single_mask_acc"],
+    var_name="prediction",
+    value_name="acc",
+)
+
+
+def paired(metric_a: str, metric_b: str, depth: int = 1) -> dict:
+    d = drop[drop["depth"] == depth].set_index("seed")
+    return ci_row(d[metric_a] - d[metric_b])
+
+
+forgot = paired("single_mask_acc", "ws_acc")
+mc_vs_ws = paired("arithmetic_acc", "ws_acc")
+nll_arith_ws = paired("arithmetic_nll", "ws_nll")
+flips = ci_row(one["flip_rate"])
+base = trials[(trials["p"] == 0) & (trials["depth"] == 1)].set_index("seed")
+drop_vs_none = ci_row(one["ws_acc"] - base["ws_acc"])
+summary = pd.DataFrame(
+    {
+        "forgot eval(): one mask − WS accuracy": forgot,
+        "MC arithmetic − WS accuracy": mc_vs_ws,
+        "MC arithmetic − WS NLL": nll_arith_ws,
+        "flip rate between two train-mode calls": flips,
+        f"dropout p={p:g} − no dropout, WS accuracy": drop_vs_none,
+    }
+).T
+seqdrop.record("single_mask_acc_drop", forgot["mean"])
+seqdrop.record("flip_rate", flips["mean"])
+summary
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+sns.pointplot(
+    data=acc,
+    x="prediction",
+    y="acc",
+    hue="depth",
+    dodge=0.3,
+    errorbar=("ci", 95),
+    linestyle="none",
+    ax=ax,
+)
+ax.set(
+    xlabel="", ylabel="test accuracy", title=f"digits MLP, p = {p:g}, {n_seeds} seeds"
+)
+ax.set_xticks(
+    range(4), ["weight scaling", "arithmetic", "geometric", "one mask\n(no eval())"]
+)
+fig.tight_layout()
+seqdrop.savefig(fig, "00_predictions")
+plt.show()
+
+# %%
+claims.add(
+    excludes_zero(forgot) and forgot["mean"] < 0,
+    f"Forgetting eval() lowers test accuracy: one random mask minus weight scaling "
+    f"{interval(forgot, 2, scale=100, unit=' pt')}, and two calls disagree on "
+    f"{interval(flips, 1, scale=100, unit='%')} of the test images.",
+)
+mc_within = not excludes_zero(mc_vs_ws)
+claims.add(
+    excludes_zero(nll_arith_ws) and nll_arith_ws["mean"] > 0,
+    f"The arithmetic (MC) mean has a higher test NLL than weight scaling: "
+    f"{interval(nll_arith_ws, 4)}, a less confident average of the same sub-networks.",
+)
+claims.add(
+    abs(mc_vs_ws["ci_low"]) < 0.01 and abs(mc_vs_ws["ci_high"]) < 0.01,
+    f"The arithmetic (MC) mean and weight scaling differ in test accuracy by "
+    f"{interval(mc_vs_ws, 2, scale=100, unit=' pt')}: less than one percentage point "
+    + ("(the interval includes zero: within noise)." if mc_within else "."),
+)
+display(Markdown(claims.markdown()))
+
+# %% [markdown]
+# Monte-Carlo averaging costs $N$ passes and, in a network this small, buys no accuracy
+# over the single weight-scaled pass. Its use is elsewhere: the spread of the $N$
+# predictions is a measure of uncertainty (chapter 08). For recurrent language models
+# {cite:t}`melis2018state` measured only ~0.4 perplexity gain at ~1000× the evaluation cost.
 #
-# * **Dropout ≈ adaptive L2.** For a linear model with squared loss, averaging over inverted
-#   dropout masks on the inputs gives *exactly*
+# ## 6. Dropout vs L1/L2, early stopping and data augmentation
 #
-#   $$
-#   \mathbb E_r \big\|y - (X\odot R)\beta/(1-p)\big\|^2
-#   = \|y - X\beta\|^2 + \frac{p}{1-p}\sum_j \beta_j^2 \sum_i X_{ij}^2 ,
-#   $$
+# The article's FAQ distinguishes these methods by how they are implemented: "a penalty in
+# the loss" versus "deleting neurons". The link is closer. For a linear model with squared
+# loss, averaging over inverted dropout masks on the inputs gives *exactly*
 #
-#   which is ridge regression with a per-feature strength proportional to the feature's energy
-#   (Srivastava et al. 2014, §9.1). For generalised linear models Wager et al. 2013 show that
-#   the quadratic approximation of the dropout penalty is an L2 penalty weighted by the
-#   diagonal Fisher information. So dropout penalises weights of frequent, high-variance
-#   features and of confident examples differently, and it is invariant to rescaling a
-#   feature, which plain L2 is not. Unlike **L1**, dropout produces no exact zeros. It spreads
-#   weight over redundant features instead of selecting one.
-# * **Early stopping** limits *how long* we fit. For gradient descent on least squares it also
-#   acts roughly like an L2 penalty. It complements dropout, and the two are used together:
-#   dropout makes gradients noisier, so dropout networks typically need *more* epochs, and one
-#   still stops on validation loss.
-# * **Data augmentation** injects *domain knowledge* (shifts, crops, noise in the input
-#   space). Dropout can be read as data-independent noise injected in the hidden
-#   representation (Bouthillier et al. 2015, "Dropout as data augmentation"). It encodes no
-#   invariance of the task, and the two combine well.
+# $$
+# \mathbb E_r \big\|y - (X\odot R)\beta/(1-p)\big\|^2
+# = \|y - X\beta\|^2 + \frac{p}{1-p}\sum_j \beta_j^2 \sum_i X_{ij}^2 ,
+# $$
 #
-# Dropout does not "modify the model structure" either. All sub-networks share one set of
-# weights, and the model used at test time is the original architecture.
-#
-# We check the linear-model identity numerically. The features have very different scales,
-# and the Monte-Carlo average of the dropout loss matches the closed form.
+# ridge regression whose strength grows with each feature's energy
+# ({cite:t}`srivastava2014dropout`, §9.1; for generalised linear models the quadratic
+# approximation is an L2 penalty weighted by the Fisher information
+# {cite}`wager2013dropout`). We check it by Monte Carlo with features of very different
+# scales. Chapter 01 compares dropout with L1, L2, early stopping and augmentation on MNIST.
 
 # %%
 n_obs, n_feat = 200, 6
@@ -434,40 +621,133 @@ X_lin = torch.randn(n_obs, n_feat, generator=new_gen(11)) * scales
 beta = torch.randn(n_feat, generator=new_gen(12))
 y_lin = X_lin @ beta + torch.randn(n_obs, generator=new_gen(13))
 
-mc_losses = torch.stack([((y_lin - dropout(X_lin, p, generator=g) @ beta) ** 2).sum() for _ in range(n_masks)])
-closed_form = ((y_lin - X_lin @ beta) ** 2).sum() + linear_dropout_penalty(X_lin, beta, p)
+g = new_gen(14)
+mc_losses = torch.stack(
+    [
+        ((y_lin - dropout(X_lin, p, generator=g) @ beta) ** 2).sum()
+        for _ in range(n_masks)
+    ]
+)
+closed_form = ((y_lin - X_lin @ beta) ** 2).sum() + linear_dropout_penalty(
+    X_lin, beta, p
+)
 se = mc_losses.std() / math.sqrt(n_masks)
-linear_rel_error = float(mc_losses.mean() / closed_form - 1)
-assert abs(mc_losses.mean() - closed_form) <= 5 * se, "MC dropout loss must match the closed form"
-seqdrop.record("linear_penalty_rel_error", linear_rel_error)
-
-print(f"MC average of the dropout loss over {n_masks} masks: {float(mc_losses.mean()):.1f} ± {float(se):.1f}")
-print(f"closed form ||y - Xβ||² + penalty:                {float(closed_form):.1f}")
+assert (
+    abs(mc_losses.mean() - closed_form) <= 5 * se
+), "MC loss must match the closed form"
+seqdrop.record("linear_penalty_rel_error", float(mc_losses.mean() / closed_form - 1))
+print(
+    f"MC average over {n_masks} masks: {float(mc_losses.mean()):.1f} ± {float(se):.1f}"
+)
+print(f"closed form:                  {float(closed_form):.1f}")
 pd.DataFrame(
-    {"feature scale": scales.numpy(), "β_j": beta.numpy(),
-     "L2 strength p/(1-p)·Σ_i X_ij²": (p / (1 - p) * (X_lin**2).sum(0)).numpy()}
+    {
+        "feature scale": scales.numpy(),
+        "β_j": beta.numpy(),
+        "L2 strength p/(1-p)·Σ_i X_ij²": (p / (1 - p) * (X_lin**2).sum(0)).numpy(),
+    }
 ).round(3)
 
 # %% [markdown]
-# The effective L2 strength grows with $\sum_i X_{ij}^2$. A feature ten times larger is penalised a
-# hundred times more per unit of $\beta_j$, exactly what keeps its contribution
-# $X_{ij}\beta_j$ in check. In other words, dropout behaves like ridge regression on
-# *standardised* features.
+# A feature ten times larger is penalised a hundred times more per unit of $\beta_j$: dropout
+# behaves like ridge regression on *standardised* features. Unlike L1 it produces no exact
+# zeros, and unlike early stopping or augmentation it encodes nothing about the task.
 #
-# ## Summary
+# ## What we found
+
+# %%
+found = pd.DataFrame(
+    [
+        (
+            "relative noise Var/mean² (max error vs p/(1−p))",
+            f"{float((ratio - 1).abs().max()):.3f}",
+        ),
+        ("arithmetic-mean gap to WS, depth 1", interval(arith_1, 5)),
+        ("geometric-mean gap to WS, depth 1", interval(geo_1, 5)),
+        ("geometric gap, depth 2 − depth 1", interval(deep_minus_shallow, 5)),
+        (
+            "forgetting eval(): accuracy change",
+            interval(forgot, 2, scale=100, unit=" pt"),
+        ),
+        (
+            "forgetting eval(): predictions that flip",
+            interval(flips, 1, scale=100, unit="%"),
+        ),
+        ("MC (arithmetic) − WS accuracy", interval(mc_vs_ws, 2, scale=100, unit=" pt")),
+        (
+            f"dropout {p:g} − none, WS accuracy",
+            interval(drop_vs_none, 2, scale=100, unit=" pt"),
+        ),
+    ],
+    columns=["finding", f"mean [95% CI], {n_seeds} seeds"],
+).set_index("finding")
+display(found)
+display(Markdown(claims.markdown()))
+
+# %% [markdown]
+# In this chapter we
 #
-# * The article's $h = \sigma(\sum_j W h\, p)$ is a deterministic network with weights scaled by
-#   $p$. It is the test-time rule of Srivastava et al. with $p$ as the **retention**
-#   probability, misread as the training operation.
-# * Dropout multiplies each activation by $r/(1-p)$ with $r\sim\mathrm{Bernoulli}(1-p)$ (inverted)
-#   or by $r$ with $(1-p)$ at test time (weight scaling). The mean is unchanged, and the noise
-#   variance is $\frac{p}{1-p}x^2$; the measured variance matches it within the sampling tolerance
-#   (`var_rel_error`).
-# * Dropping a unit means zeroing its output, which is the same as zeroing its outgoing weights.
-#   The next layer's bias is never touched.
-# * Weight scaling is a cheap one-pass approximation of the ensemble average. MC averaging over
-#   tens of masks reaches its accuracy (within a test image or two) but not its NLL here.
+# * replaced the article's deterministic $h\,p$ by a Bernoulli keep-mask with inverted
+#   scaling, checked it against `nn.Dropout`, and saw that `eval()` switches it off;
+# * measured the relative noise $p/(1-p)$, the same in both scaling conventions;
+# * saw that steps 3, 4, 6 of the article are one operation and step 5 is not dropout;
+# * separated three ensemble predictions: weight scaling equals the **geometric** mean when
+#   the logits are affine in the mask; the Monte-Carlo **arithmetic** mean is a different
+#   average whose gap does not vanish with more masks.
 #
-# The next notebooks move to recurrent networks. There the question is *where* to put the mask
-# and *whether to share it across time steps*: `seqdrop.dropout.locked_dropout`,
-# `embedding_dropout`, `drop_connect` on $W_{hh}$ and `zoneout` implement the published answers.
+# The next chapters ask where to put the mask in a recurrent network, and whether to share it
+# across time steps.
+#
+# ## Exercises
+#
+# 1. **Predict, then run.** Set `p = 0.8`. Predict the relative noise at that rate and how
+#    the forgetting-`eval()` accuracy loss changes, then run the notebook with
+#    `papermill -p p 0.8`.
+#
+# ```{admonition} Hint
+# :class: dropdown
+# Relative noise p/(1−p) = 4. Each sub-network keeps one unit in five, so a single mask
+# predicts worse and flips more often; compare `summary` for both rates.
+# ```
+#
+# 2. **Extend the code.** Implement the weight-scaling convention from scratch (no scaling at
+#    training time, multiply by $1-p$ at test time) and show that its test predictions equal
+#    those of the inverted network after dividing the next layer's weights by $1-p$.
+#
+# ```{admonition} Hint
+# :class: dropdown
+# `seqdrop.dropout.Dropout(p, mode="weight_scaling")` does it; compare
+# `FeedForwardNet(..., mode="weight_scaling")` with an inverted one whose last `Linear`
+# weight you divide by 1 − p after copying the parameters.
+# ```
+#
+# 3. **Question a claim.** Weight scaling is exact for the geometric mean only when the
+#    logits are affine in the mask. Is it exact for a *regression* network whose output is
+#    linear in the last hidden layer? For which averaging rule?
+#
+# ```{admonition} Hint
+# :class: dropdown
+# With a linear output, the mean output over masks equals the weight-scaled output: it is the
+# *arithmetic* mean of the sub-networks' outputs (there is no softmax to make the two means
+# differ). Check it with `sample_logits` on a model whose last layer is linear.
+# ```
+#
+# 4. **Measure.** Put dropout on the input as well (`input_dropout=0.2` in
+#    `FeedForwardNet`). Does the geometric-mean gap still fall like $N^{-1/2}$?
+#
+# ```{admonition} Hint
+# :class: dropdown
+# Input dropout feeds a ReLU, so the logits are no longer affine in that mask: expect a
+# floor, as for the two-layer network.
+# ```
+#
+# ## References
+#
+# - {cite:t}`srivastava2014dropout`: dropout, weight scaling (§4), the linear-model
+#   penalty (§9.1); {cite:t}`hinton2012improving`: weight scaling as the geometric mean.
+# - {cite:t}`baldi2013understanding`: the geometric-mean analysis of dropout.
+# - {cite:t}`wan2013regularization`: DropConnect; {cite:t}`wager2013dropout`: dropout as
+#   adaptive regularisation.
+# - {cite:t}`gal2016dropout`: Monte-Carlo dropout; {cite:t}`melis2018state`: its cost in
+#   language models.
+# - {cite:t}`zhang2023dive`: the scratch-then-library presentation of dropout (d2l).

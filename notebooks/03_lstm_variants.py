@@ -19,16 +19,16 @@
 # # 03 · LSTM: which published dropout recipe helps a language model, and why?
 #
 # Five papers put dropout into an LSTM in five different places: Zaremba et al.
-# {cite}`zaremba2014recurrent` on the non-recurrent connections only (input, between layers,
-# output), Gal and
-# Ghahramani {cite}`gal2016theoretically` on every connection with one mask per sequence, Semeniuta et
-# al. {cite}`semeniuta2016recurrent` on the cell update alone, Merity et al. {cite}`merity2018regularizing` on
-# the recurrent weights, Krueger et al. {cite}`krueger2017zoneout` by letting units keep their old
-# value. This chapter writes each recipe as a set of mask sites in the LSTM equations,
-# shows numerically why one tempting site (the cell state) destroys the memory that the
-# LSTM exists to keep, and then trains all seven recipes (with *no dropout* as the
-# baseline) on word-level Penn Treebank in a regime where the model overfits, over several
-# seeds, reading every difference through a paired confidence interval.
+# {cite}`zaremba2014recurrent` on the non-recurrent connections only (input, between
+# layers, output), Gal and Ghahramani {cite}`gal2016theoretically` on every connection
+# with one mask per sequence, Semeniuta et al. {cite}`semeniuta2016recurrent` on the cell
+# update alone, Merity et al. {cite}`merity2018regularizing` on the recurrent weights,
+# Krueger et al. {cite}`krueger2017zoneout` by letting units keep their old value. This
+# chapter writes each recipe as a set of mask sites in the LSTM equations, shows
+# numerically why one tempting site (the cell state) destroys the memory that the LSTM
+# exists to keep, and then trains all seven recipes (with *no dropout* as the baseline)
+# on word-level Penn Treebank in a regime where the model overfits, over several seeds,
+# reading every difference through a paired confidence interval.
 #
 # **Learning goals.** After this chapter you can
 #
@@ -182,8 +182,8 @@ plt.show()
 # The LSTM stores information in $c_t$ and keeps it by setting $f_t \approx 1$. A fresh
 # mask on $c_t$ at every step zeroes each stored unit with probability $p$ per step:
 # after $t$ steps only a share $(1-p)^t$ of the units still hold what was written at
-# step 0, whatever the gates do {cite}`semeniuta2016recurrent`. A mask on the update $g_t$ only
-# makes the *new* content noisy, and Gal's mask on $W_{hh} h_{t-1}$ only the gates' view
+# step 0, whatever the gates do {cite}`semeniuta2016recurrent`. A mask on the update
+# $g_t$ only makes the *new* content noisy, and Gal's mask on $W_{hh} h_{t-1}$ only the gates' view
 # of the past; neither touches the stored value.
 #
 # We measure this with the reference cell (`seqdrop.memory_loss.memory_curve`): a random
@@ -396,8 +396,9 @@ display(Markdown(claims.markdown()))
 # a small PTB slice where the LSTM overfits. The numbers above are for a tiny model on 1%
 # of PTB trained for a few epochs: they say which recipes regularise at all and by how
 # much relative to each other here, not what they reach at full scale, where Zaremba's
-# medium model reaches 82.7 test perplexity and Gal's 79.7 {cite}`zaremba2014recurrent,gal2016theoretically`
-# (the paper profile reruns both settings). Chapter 04 asks the same questions of the
+# medium model reaches 82.7 test perplexity and Gal's 79.7
+# {cite}`zaremba2014recurrent,gal2016theoretically` (the paper profile reruns both
+# settings). Chapter 04 asks the same questions of the
 # GRU, which has no separate memory cell.
 
 # %% [markdown]

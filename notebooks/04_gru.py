@@ -18,8 +18,8 @@
 # %% [markdown]
 # # 04 · GRU: where does the recurrent mask go in a cell with no separate memory?
 #
-# The GRU {cite}`cho2014learning` keeps its memory in $h_t$ itself: there is no $c_t$ to protect,
-# and $h_{t-1}$ is read in four places, by the reset gate, the update gate, the candidate
+# The GRU {cite}`cho2014learning` keeps its memory in $h_t$ itself: there is no $c_t$ to
+# protect, and $h_{t-1}$ is read in four places, by the reset gate, the update gate, the candidate
 # and the carry $z_t \odot h_{t-1}$. Where a recurrent dropout mask goes therefore matters
 # more than in the LSTM, and libraries disagree: Keras puts it on $h_{t-1}$ inside the
 # weight products, in one of two layouts of the reset gate; `torch.nn.GRUCell(x, m * h)`
@@ -138,7 +138,8 @@ seeds = list(range(base_seed, base_seed + n_seeds))
 # (`seqdrop.nn.reference.gru_cell`). Reset-after is torch's and cuDNN's layout, so the
 # weights are `torch.nn.GRU`'s and the batch-shared mode of recurrent dropout can run as a
 # weight mask inside the fused kernel. Keeping the carry follows Gal and Ghahramani
-# {cite}`gal2016theoretically`, whose derivation drops the *weights* that read $h_{t-1}$, not the state.
+# {cite}`gal2016theoretically`, whose derivation drops the *weights* that read
+# $h_{t-1}$, not the state.
 #
 # The two reset-after placements differ by exactly the dropped part of the carry,
 # $z_t \odot (1 - m) \odot h_{t-1}$; the reference cell confirms it to rounding error:

@@ -109,16 +109,32 @@ def slug(text: str) -> str:
 
 
 # ---------------------------------------------------------------- math in the sources
-_FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\1[ \t]*$", re.M | re.S)
 _CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 _ENV = re.compile(r"^[ \t]*\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.M | re.S)
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)(?=\S)(.+?)(?<=\S)(?<![\\$])\$(?!\$)", re.S)
 
 
+_CODE_DIRECTIVES = ("{code", "{eval-rst", "{raw", "{list-table")
+
+
+def _fence(match: re.Match) -> str:
+    """Code fences vanish; a MyST directive (``{admonition}``…) keeps its markdown body; a
+    ``{math}`` block becomes one display formula."""
+    block = match.group(0)
+    info = block.split("\n", 1)[0].strip().lstrip("`~").strip()
+    if info.startswith("{math}"):
+        return "\n$$x$$\n"
+    if not info.startswith("{") or info.startswith(_CODE_DIRECTIVES):
+        return ""
+    body = block.split("\n")[1:-1]
+    return "\n".join(line for line in body if not re.match(r"^\s*:\w[\w-]*:", line))
+
+
 def count_source_math(markdown: str) -> tuple[int, int]:
     """(display, inline) formulas written in MyST markdown: ``$$…$$``, ``\\begin{…}``, ``$…$``."""
-    text = _CODE.sub("", _FENCE.sub("", markdown))
+    text = _CODE.sub("", _FENCE.sub(_fence, markdown))
     display = len(_DISPLAY.findall(text))
     text = _DISPLAY.sub("", text)
     display += len(_ENV.findall(text))

@@ -160,3 +160,29 @@ def test_course_map_reads_prerequisites_and_run_time(tmp_path):
     assert (chapter.number, chapter.title) == ("03", "Where should an LSTM drop?")
     assert chapter.prerequisites == "chapters 00 and 02."
     assert chapter.run_time == {"smoke": "15 s", "course": "3.5 min", "paper": "40 min (GPU)"}
+    one_paragraph = (
+        "**Prerequisites and run time.** Chapters 00 and 01. Run time (measured): smoke a\n"
+        "few seconds; course profile (the defaults, 110 short trainings) about 2–4 minutes on\n"
+        "2 cores, one thread each; paper profile (`params/paper.yaml`) about 15 minutes.")
+    assert _course_map().prerequisites_and_run_time(one_paragraph) == ("Chapters 00 and 01.", {
+        "smoke": "a few seconds", "course": "about 2–4 minutes on 2 cores",
+        "paper": "about 15 minutes"})
+
+
+def test_binder_link_uses_the_clones_origin(tmp_path):
+    import subprocess
+
+    sys.path.insert(0, str(BOOK / "_ext"))
+    try:
+        import seqdrop_book
+    finally:
+        sys.path.remove(str(BOOK / "_ext"))
+    assert seqdrop_book.origin_url(str(tmp_path)) == ""  # not a git checkout
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    for remote, expected in (("git@github.com:org/seqdrop.git", "https://github.com/org/seqdrop"),
+                             ("https://gitlab.com/org/seqdrop.git", "https://gitlab.com/org/seqdrop"),
+                             ("/srv/git/seqdrop.git", "")):
+        subprocess.run(["git", "-C", str(tmp_path), "remote", "remove", "origin"],
+                       capture_output=True)
+        subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", remote], check=True)
+        assert seqdrop_book.origin_url(str(tmp_path)) == expected

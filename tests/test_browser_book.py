@@ -51,8 +51,10 @@ if (!window.MathJax || !window.MathJax.startup || !window.MathJax.startup.promis
   done({error: "MathJax did not load"}); return;
 }
 MathJax.startup.promise.then(() => {
-  const boxes = [...document.querySelectorAll("mjx-container")];
-  const root = document.querySelector("main") || document.body;
+  // the article only: the page's table of contents repeats the headings' math
+  const root = document.querySelector("article.bd-article") || document.querySelector("main")
+    || document.body;
+  const boxes = [...root.querySelectorAll("mjx-container")];
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   const raw = [];
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {

@@ -1,11 +1,11 @@
-"""JupyterLab in a real browser (headless chromium): every notebook opens cleanly, runs with
-the smoke parameters, and opening + saving it changes nothing on disk.
+"""JupyterLab in a real browser (headless chromium): every notebook opens with the project's
+kernel and unmodified, saving it changes nothing on disk, and it runs with the smoke
+parameters without an error.
 
 A private ``jupyter lab`` runs on a free loopback port with a token, with its own settings
-(autosave off) and only the project's kernels; it is stopped by its PID. Root folder
-build/browser/lab: ``pristine/`` holds copies of the committed notebooks, their py:percent
-pairs and jupytext.toml; ``smoke/`` the notebooks with the smoke parameters injected
-(``seqdrop prepare``). Screenshots: build/browser/screens/lab/.
+(autosave off) and only the project's kernels; it is stopped by its PID. Its root,
+build/browser/lab, holds copies of the committed notebooks, their py:percent pairs and
+jupytext.toml. Screenshots: build/browser/screens/lab/.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from browser_support import BUILD, ROOT, new_driver, notebooks, require_browser, slug
 
@@ -47,6 +48,13 @@ const cells = w.content.widgets.map(c => ({
 }));
 return {dirty: w.context.model.dirty, kernel: s.kernelDisplayName,
         status: kernel ? kernel.status : null, cells: cells};
+"""
+
+INJECT_JS = r"""
+const done = arguments[arguments.length - 1];
+const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+kernel.requestExecute({code: arguments[0], silent: false}).done
+  .then(msg => done(msg.content.status === "ok" ? "ok" : msg.content.evalue), e => done(String(e)));
 """
 
 COMMAND_JS = r"""
@@ -75,9 +83,6 @@ def _prepare_root(root: Path) -> None:
                 shutil.copyfile(src, pristine / src.name)
                 os.utime(pristine / src.name, (stamp, stamp))
     shutil.copyfile(ROOT / "jupytext.toml", pristine / "jupytext.toml")
-    seqdrop = Path(sys.executable).parent / "seqdrop"
-    subprocess.run([str(seqdrop), "prepare", "--profile", "smoke", "--out", str(root / "smoke")],
-                   check=True, capture_output=True, text=True)
     settings = root / ".settings" / "@jupyterlab" / "docmanager-extension"
     settings.mkdir(parents=True)
     (settings / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
@@ -156,17 +161,23 @@ def _open(driver, lab, path: str, timeout: float = 120) -> dict:
     pytest.fail(f"{path}: kernel not idle after {timeout:.0f} s (last state {state})")
 
 
-def _run(driver, path: str, command: str, active: int | None, last: int, timeout: float) -> dict:
-    assert driver.execute_async_script(COMMAND_JS, command, active) == "ok"
+def _wait_cell(driver, path: str, index: int, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = driver.execute_script(STATE_JS, path)
-        code = [c for c in state["cells"][: last + 1] if c["type"] == "code"]
-        errors = [o for c in state["cells"] for o in c["outputs"] if o["output_type"] == "error"]
-        if errors or (state["status"] == "idle" and all(c["count"] for c in code)):
+        cell = state["cells"][index]
+        if any(o["output_type"] == "error" for o in cell["outputs"]):
             return state
-        time.sleep(0.5)
-    pytest.fail(f"{path}: cells still running after {timeout:.0f} s")
+        if state["status"] == "idle" and cell["count"]:
+            return state
+        time.sleep(0.3)
+    pytest.fail(f"{path}: cell {index} still running after {timeout:.0f} s")
+
+
+def _run_cell(driver, path: str, index: int, timeout: float = 120) -> dict:
+    """Run cell ``index`` alone (Lab's "Run Selected Cell and Do not Advance")."""
+    assert driver.execute_async_script(COMMAND_JS, "notebook:run-cell", index) == "ok"
+    return _wait_cell(driver, path, index, timeout)
 
 
 def _screenshot(driver, name: str) -> None:
@@ -175,50 +186,50 @@ def _screenshot(driver, name: str) -> None:
     driver.save_screenshot(str(shots / f"{slug(name)}.png"))
 
 
+def _smoke_code(nb: Path) -> str:
+    """The smoke parameters as papermill would inject them."""
+    from papermill.translators import PythonTranslator
+
+    profile = yaml.safe_load((ROOT / "params" / "smoke.yaml").read_text()) or {}
+    return PythonTranslator.codify(profile.get(nb.stem) or {})
+
+
+def _parameter_cells(nb: Path) -> tuple[int, int]:
+    """(index of the ``parameters`` cell, index of the code cell that validates it)."""
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{nb.name}: one cell tagged 'parameters'"
+    validation = next(i for i in range(tagged[0] + 1, len(cells)) if cells[i]["cell_type"] == "code")
+    return tagged[0], validation
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
-def test_lab_opens_and_saves_without_changes(nb, lab, driver):
+def test_lab_opens_saves_unchanged_and_runs_smoke(nb, lab, driver):
+    """Open: the project's kernel, not modified. Save: no file changes. Run with the smoke
+    parameters the parameters cell, its validation and the next code cell (every cell with
+    SEQDROP_LAB_RUN_ALL=1): no error."""
     path = f"pristine/{nb.name}"
     state = _open(driver, lab, path)
     assert state["kernel"] == KERNEL_DISPLAY_NAME, f"{nb.name} opened with kernel {state['kernel']!r}"
     assert not state["dirty"], f"{nb.name} is marked modified right after opening"
     assert driver.execute_async_script(COMMAND_JS, "docmanager:save", None) == "ok"
-    _screenshot(driver, f"{nb.stem}-opened")
-    root = lab[2]
     for original in (nb, nb.with_suffix(".py")):
-        saved = root / "pristine" / original.name
+        saved = lab[2] / "pristine" / original.name
         assert saved.read_bytes() == original.read_bytes(), (
             f"saving {nb.name} in JupyterLab rewrote {original.name}"
         )
 
-
-def _validation_cell(prepared: Path) -> int:
-    """Index of the cell that validates the parameters (after the injected ones)."""
-    cells = json.loads(prepared.read_text(encoding="utf-8"))["cells"]
-    tags = [c.get("metadata", {}).get("tags", []) for c in cells]
-    last = max(i for i, t in enumerate(tags) if {"parameters", "injected-parameters"} & set(t))
-    return next(i for i in range(last + 1, len(cells)) if cells[i]["cell_type"] == "code")
-
-
-@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
-def test_lab_runs_notebook_with_smoke_parameters(nb, lab, driver):
-    """Run the parameter cells, their validation and the next code cell (all cells with
-    SEQDROP_LAB_RUN_ALL=1); the kernel is the project's and no cell errs."""
-    path = f"smoke/{nb.name}"
-    state = _open(driver, lab, path)
-    assert state["kernel"] == KERNEL_DISPLAY_NAME
-    assert not state["dirty"], f"{nb.name} is marked modified before execution"
+    params, validation = _parameter_cells(nb)
     cells = state["cells"]
-    if RUN_ALL:
-        last = len(cells) - 1
-        state = _run(driver, path, "notebook:run-all-cells", None, last, timeout=600)
-    else:
-        validation = _validation_cell(lab[2] / path)
-        last = next((i for i in range(validation + 1, len(cells)) if cells[i]["type"] == "code"),
-                    validation)
-        state = _run(driver, path, "notebook:run-all-above", last + 1 if last + 1 < len(cells)
-                     else None, last, timeout=180)
-    _screenshot(driver, f"{nb.stem}-smoke")
-    errors = [f"{o.get('ename')}: {o.get('evalue')}" for c in state["cells"] for o in c["outputs"]
-              if o["output_type"] == "error"]
-    assert not errors, f"{nb.name}: {errors}"
-    assert all(c["count"] for c in state["cells"][: last + 1] if c["type"] == "code")
+    for index in range(params + 1):
+        if cells[index]["type"] == "code":
+            state = _run_cell(driver, path, index)
+    status = driver.execute_async_script(INJECT_JS, _smoke_code(nb))
+    assert status == "ok", f"{nb.name}: injecting the smoke parameters failed: {status}"
+    code = [i for i in range(validation, len(cells)) if cells[i]["type"] == "code"]
+    for index in code if RUN_ALL else code[:2]:
+        state = _run_cell(driver, path, index, timeout=600 if RUN_ALL else 120)
+        errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in state["cells"][index]["outputs"]
+                  if o["output_type"] == "error"]
+        assert not errors, f"{nb.name}, cell {index}: {errors}"
+    _screenshot(driver, nb.stem)

@@ -80,6 +80,15 @@ def test_batch_keeps_going_records_and_resumes(toy_notebooks, tmp_path):
     assert (out / "01_good.ipynb").stat().st_mtime_ns == mtime
 
 
+@pytest.mark.notebook
+def test_kernels_run_over_ipc_without_the_tcp_warning(toy_notebooks, tmp_path, capfd):
+    nbdir, pdir = toy_notebooks
+    _, (good,) = run_notebooks("smoke", "01_good", tmp_path / "run", progress=False,
+                               notebooks_path=nbdir, params_path=pdir)
+    assert good.status == "ok"
+    assert "without encryption" not in capfd.readouterr().err
+
+
 def test_cli_reports_unknown_parameter(capsys):
     assert main(["run", "--notebooks", "00_*", "-p", "n_stepz=3", "--no-progress"]) == 2
     err = capsys.readouterr().err

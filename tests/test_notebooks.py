@@ -30,6 +30,8 @@ IDS = [nb.stem for nb in NOTEBOOKS]
 # One out-of-range value per notebook: running with it must fail naming the parameter.
 BAD_VALUES = {
     "00_dropout_formula": ("p", 1.5),
+    "01_what_dropout_is_for": ("train_size", 50),
+    "02_vanilla_rnn": ("n_seeds", 1),
     "03_lstm_variants": ("hidden_size", 0),
     "04_gru": ("digits_fraction", 1.5),
 }

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqdrop.params import ParameterError, check_probability
+from seqdrop._validation import ParameterError, check_probability
 from seqdrop.sweep import (
     SweepError,
     SweepStore,
@@ -287,3 +287,42 @@ def test_shipped_trials_run_and_report_metrics(tmp_path, trial, grid, metrics):
         assert np.isfinite(row[m]), m
     if trial != "noop":
         assert row["epochs_run"] == len(res.history) >= 1 and row["n_params"] > 0
+
+
+def test_plot_paired_difference_draws_mean_ci_and_zero_line():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from seqdrop.sweep import plot_paired_difference
+
+    rows = [(v, r, s, (0.9 if v == "a" else 0.8) + 0.01 * s + (0.05 * r if v == "a" else 0)) for v in "ab"
+            for r in (0.1, 0.5) for s in range(3)]
+    d = paired_difference(_table(rows), "acc", by="variant", a="a", b="b")
+    fig, ax = plt.subplots()
+    plot_paired_difference(d, ax=ax)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "0.5"]
+    assert ax.get_ylabel() == "Δ acc (a − b)" and ax.get_xlabel() == "rate"
+    (filled,) = [line for line in ax.lines if line.get_marker() == "o" and line.get_mfc() != "none"]
+    assert list(filled.get_ydata()) == pytest.approx(list(d["mean"]))
+    plt.close(fig)
+
+
+def bad_output(config: dict) -> dict:
+    """Returns what a trial must not: a non-scalar metric, or a history that is not JSON."""
+    if config["kind"] == "metric":
+        return {"acc": [0.1, 0.2]}
+    if config["kind"] == "history":
+        return {"acc": 0.5, "history": [{"epoch": 1, "when": object()}]}
+    return {"seed": 1.0}
+
+
+def test_malformed_trial_output_fails_that_trial_only(tmp_path):
+    with pytest.warns(SweepWarning, match="3 of 3 trials failed"):
+        res = sweep(bad_output, {"kind": ["metric", "history", "clash"]}, seeds=1, store=tmp_path / "b",
+                    scheduler="serial", progress=False)
+    errors = list(res.trials["error"])
+    assert "metric 'acc' = [0.1, 0.2] is not a number" in errors[0]
+    assert "history is not plain JSON" in errors[1]
+    assert "metric 'seed' has the name of a config key" in errors[2]

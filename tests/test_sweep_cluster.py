@@ -14,9 +14,15 @@ from pathlib import Path
 import pytest
 
 from seqdrop.io import TEMP_SUFFIX
-from seqdrop.sweep import SCHEDULER_ENV, SweepError, sweep, trial_function
+from seqdrop.sweep import SCHEDULER_ENV, SweepError, shutdown_local_cluster, sweep, trial_function
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_the_local_cluster():
+    yield
+    shutdown_local_cluster()
 
 MLP_GRID = {"data": "digits-rows", "hidden_sizes": [[32]], "dropout": [0.0, 0.5], "epochs": 2, "batch_size": 32}
 
@@ -54,6 +60,9 @@ def test_serial_and_local_cluster_give_identical_metrics(tmp_path, capsys):
         assert list(serial.trials[metric]) == list(dist.trials[metric]), metric
     cols = ["key", "epoch", "train_loss", "val_loss"]
     assert serial.history[cols].equals(dist.history[cols])
+    again = sweep("noop", {"value": [1.0, 2.0]}, seeds=2, store=tmp_path / "noop", workers=2, progress=True)
+    assert "local Dask cluster" not in capsys.readouterr().err  # the cluster is kept between sweeps
+    assert set(again.trials["worker"]) <= set(dist.trials["worker"]) and list(again.trials["result"]) == [1, 1, 2, 2]
 
 
 def test_a_killed_worker_loses_and_duplicates_no_trial(tmp_path):
@@ -81,13 +90,14 @@ def test_sigkill_of_the_driver_then_rerun_recomputes_nothing_finished(tmp_path):
     log, store = tmp_path / "calls.log", tmp_path / "sw"
     code = textwrap.dedent(DRIVER.format(tests=str(Path(__file__).parent), log=str(log), store=str(store)))
     proc = subprocess.Popen([sys.executable, "-c", code])
-    deadline = time.monotonic() + 60
-    while len(list((store / "trials").glob("*.json"))) < 3 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 600  # generous: a loaded machine imports torch slowly
+    while len(list((store / "trials").glob("*.json"))) < 2 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the driver exited before it could be killed"
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     finished = {json.loads(p.read_text())["config"]["seed"] for p in (store / "trials").glob("*.json")}
-    assert 3 <= len(finished) < 12 and (store / "seqdrop.lock").exists()
+    assert 2 <= len(finished) < 12 and (store / "seqdrop.lock").exists()
     before = len(log.read_text().splitlines())
     res = sweep(logged, {"log": str(log), "sleep": 0.4}, seeds=12, store=store, scheduler="serial", progress=False)
     rerun = [int(s) for s in log.read_text().splitlines()[before:]]

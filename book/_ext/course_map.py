@@ -1,9 +1,12 @@
 """The course map: one row per notebook, read from the notebooks themselves.
 
-A chapter states its prerequisites and run time in its opening cells, on lines such as::
+A chapter states its prerequisites and run time in its opening cells, in one paragraph::
 
-    **Prerequisites:** chapter 00; PyTorch tensors.
-    **Run time:** smoke ≈ 15 s · course ≈ 3 min · paper ≈ 40 min (GPU).
+    **Prerequisites and run time.** Chapters 00 and 01. Run time: smoke a few seconds;
+    course profile (the defaults) about 2 minutes on 2 idle cores; paper profile about 20 min.
+
+or on two lines, ``**Prerequisites:** …`` and ``**Run time:** smoke ≈ 15 s · course ≈ 3 min``.
+For each profile the map keeps the first clause (up to a comma), without long asides.
 
 The map shows what each notebook says (or "not stated"), and, for notebooks executed by
 papermill (the CI book is built from the smoke run), the time the execution took.
@@ -17,8 +20,10 @@ from pathlib import Path
 
 PROFILES = ("smoke", "course", "paper")
 _TITLE = re.compile(r"^#\s+(?:(\d+)\s*[·.:\-–—]\s*)?(.+?)\s*$", re.M)
-_FIELD = r"^(?!#)[^\w\n]*{name}[^\w\n]*(?:and run time)?[ \t]*[:：]?\**[ \t]*(\S.*)$"
-_PROFILE_TIME = re.compile(r"\b(smoke|course|paper)\b\s*[:=≈~]?\s*([^,;·|\n]+)", re.I)
+_LEAD = re.compile(r"^\**\s*prerequisites(?:\s+and\s+run\s+time)?\s*[.:：]?\s*\**\s*[.:：]?", re.I)
+_RUN_TIME = re.compile(r"\**\s*\brun\s+time\b", re.I)
+_PROFILE = re.compile(r"\s*\**\s*(smoke|course|paper)\b(?:\s+profile)?\s*[:=≈~]?\s*(.*)", re.I | re.S)
+_ASIDE = re.compile(r"\s*\([^()]{16,}\)")  # long parentheticals: details, not the time
 
 
 @dataclass(frozen=True)
@@ -36,19 +41,44 @@ def _markdown(nb: dict) -> str:
     return "\n\n".join("".join(c.get("source", "")) for c in cells[:4])
 
 
-def _field(text: str, name: str) -> str:
-    match = re.search(_FIELD.format(name=name), text, re.M | re.I)
-    return match.group(1).strip().rstrip("*").strip() if match else ""
+def _paragraph(text: str, pattern: re.Pattern) -> str:
+    """The first paragraph (not a heading) that matches ``pattern``, on one line."""
+    for para in re.split(r"\n\s*\n", text):
+        if not para.lstrip().startswith("#") and pattern.search(para):
+            return " ".join(para.split())
+    return ""
 
 
-def parse_run_time(line: str) -> dict[str, str]:
-    """``"smoke ≈ 15 s · course ≈ 3 min"`` -> ``{"smoke": "15 s", "course": "3 min"}``."""
-    found = {}
-    for profile, value in _PROFILE_TIME.findall(line):
-        value = value.strip().rstrip(".").strip()
-        if value:
-            found.setdefault(profile.lower(), value)
+def _after_label(text: str) -> str:
+    """``" (measured …): smoke …"`` -> ``"smoke …"``: drop an aside and the colon."""
+    return re.sub(r"^\s*(\([^()]*\))?\s*\**\s*[:：.]?\s*\**\s*", "", text)
+
+
+def parse_run_time(text: str) -> dict[str, str]:
+    """``"smoke ≈ 15 s · course profile (…) about 3 min, …; paper …"`` -> per-profile times."""
+    found: dict[str, str] = {}
+    for part in re.split(r"[;·]", text):
+        match = _PROFILE.match(part)
+        if match:
+            value = re.sub(r"^\([^()]*\)\s*", "", _ASIDE.sub("", match.group(2)).strip())
+            value = value.split(",")[0].strip().rstrip(".").strip()
+            if value:
+                found.setdefault(match.group(1).lower(), value)
     return found
+
+
+def prerequisites_and_run_time(text: str) -> tuple[str, dict[str, str]]:
+    """Read ``**Prerequisites and run time.** … Run time: smoke …; course …; paper …`` (one
+    paragraph) or separate ``**Prerequisites:**`` / ``**Run time:**`` lines."""
+    para = _paragraph(text, re.compile(r"^\**\s*prerequisites", re.I | re.M))
+    body = _LEAD.sub("", para, count=1).strip()
+    parts = _RUN_TIME.split(body, maxsplit=1)
+    pre, rest = parts[0], parts[1] if len(parts) > 1 else ""
+    if not rest:
+        run_para = _paragraph(text, re.compile(r"^\**\s*run\s+time\b", re.I | re.M))
+        rest = _RUN_TIME.split(run_para, maxsplit=1)[-1] if run_para else ""
+    prerequisites = pre.strip().strip("*").strip()
+    return prerequisites, parse_run_time(_after_label(rest))
 
 
 def read_chapter(path: Path) -> Chapter:
@@ -58,12 +88,13 @@ def read_chapter(path: Path) -> Chapter:
     title = _TITLE.search(text)
     number = path.stem.split("_", 1)[0]
     duration = nb.get("metadata", {}).get("papermill", {}).get("duration")
+    prerequisites, run_time = prerequisites_and_run_time(text)
     return Chapter(
         stem=path.stem,
         number=number,
         title=title.group(2) if title else path.stem,
-        prerequisites=_field(text, r"prerequisites"),
-        run_time=parse_run_time(_field(text, r"run time")),
+        prerequisites=prerequisites,
+        run_time=run_time,
         measured_s=float(duration) if isinstance(duration, (int, float)) else None,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ClaimError", "claim", "interval", "excludes_zero", "Claims"]
+__all__ = ["ClaimError", "claim", "interval", "mean_interval", "excludes_zero", "Claims"]
 
 
 class ClaimError(AssertionError):
@@ -28,12 +28,21 @@ def claim(condition: bool, sentence: str, *, check: bool = True) -> str:
 
 
 def interval(row: Mapping[str, Any], digits: int = 3, *, scale: float = 1.0, unit: str = "") -> str:
-    """``"0.012 [0.004, 0.021]"`` (or ``"1.2 pt [0.4, 2.1]"``) from a row with ``mean``, ``ci_low``, ``ci_high``.
+    """``"0.012 [0.004, 0.021]"`` (or ``"1.2 pt [0.4, 2.1]"``) from a row with ``mean``,
+    ``ci_low`` and ``ci_high``.
 
     ``scale`` multiplies every number (e.g. 100 for percentage points), ``unit`` is appended.
     """
     m, lo, hi = (float(row[k]) * scale for k in ("mean", "ci_low", "ci_high"))
     return f"{m:.{digits}f}{unit} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def mean_interval(values: Any, digits: int = 3, *, scale: float = 1.0, unit: str = "") -> str:
+    """:func:`interval` of the mean and 95% CI (Student t) of raw ``values``, e.g. over seeds."""
+    from .sweep import mean_ci
+
+    m, lo, hi, _ = mean_ci(list(values))
+    return interval({"mean": m, "ci_low": lo, "ci_high": hi}, digits, scale=scale, unit=unit)
 
 
 def excludes_zero(row: Mapping[str, Any]) -> bool:

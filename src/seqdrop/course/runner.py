@@ -108,6 +108,14 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
     )
 
 
+def _local_kernel_config() -> Any:
+    """Kernels started here talk over IPC sockets instead of TCP ports: ipykernel >= 7 warns
+    on every start that a TCP kernel is unencrypted (and any local user could connect)."""
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc"}}) if os.name == "posix" else Config()
+
+
 def _execute(nb: Path, run_dir: Path, params: dict[str, Any], **options: Any) -> NotebookResult:
     """Execute one notebook into ``run_dir``; notebook errors are recorded, output errors raise."""
     import papermill
@@ -128,7 +136,7 @@ def _execute(nb: Path, run_dir: Path, params: dict[str, Any], **options: Any) ->
             warnings.filterwarnings("ignore", message="The specified file")
             papermill.execute_notebook(
                 str(nb), str(tmp), parameters=params, cwd=str(nb.parent),
-                progress_bar=False, **options,
+                progress_bar=False, config=_local_kernel_config(), **options,
             )
         result.status = "ok"
     except PapermillExecutionError as exc:

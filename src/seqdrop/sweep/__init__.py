@@ -13,8 +13,9 @@ folder (default ``runs/sweeps/<name>/``), so an interrupted sweep resumes where 
 """
 from __future__ import annotations
 
-from .cluster import SCHEDULER_ENV, SERIAL, available_cores
+from .cluster import SCHEDULER_ENV, SERIAL, available_cores, shutdown_local_cluster
 from .core import SweepResult, SweepWarning, default_store, sweep
+from .plots import plot_paired_difference
 from .spec import SweepError, expand_grid, resolve_trial, trial_function, trial_hash
 from .stats import format_summary, mean_ci, paired_difference, summarize
 from .store import SweepStore
@@ -30,11 +31,13 @@ __all__ = [
     "expand_grid",
     "trial_hash",
     "paired_difference",
+    "plot_paired_difference",
     "summarize",
     "mean_ci",
     "format_summary",
     "default_store",
     "available_cores",
+    "shutdown_local_cluster",
     "SCHEDULER_ENV",
     "SERIAL",
 ]

@@ -7,6 +7,8 @@ busy processes), so each worker runs one trial at a time with ``torch.set_num_th
 """
 from __future__ import annotations
 
+import atexit
+import json
 import logging
 import os
 import sys
@@ -17,7 +19,10 @@ from typing import Any
 from .._validation import check_int
 from .spec import SweepError
 
-__all__ = ["SCHEDULER_ENV", "SERIAL", "available_cores", "plan_workers", "resolve_scheduler", "open_client", "run_trial"]
+__all__ = [
+    "SCHEDULER_ENV", "SERIAL", "available_cores", "plan_workers", "resolve_scheduler", "open_client",
+    "shutdown_local_cluster", "run_trial",
+]
 
 SCHEDULER_ENV = "SEQDROP_SCHEDULER"
 SERIAL = "serial"
@@ -65,9 +70,29 @@ def _dashboard_available() -> bool:
     return True
 
 
-def _local_client(workers: int, threads: int, progress: bool) -> tuple[Any, Any]:
+# The local cluster of this process, kept between sweeps (workers keep their imports and
+# cached data: a notebook with several sweeps starts processes once); closed at exit.
+_LOCAL: dict[str, Any] = {}
+
+
+def shutdown_local_cluster() -> None:
+    """Close the local cluster that :func:`~seqdrop.sweep.sweep` keeps between calls (e.g.
+    after editing a trial's module, which running workers have already imported)."""
+    client, cluster = _LOCAL.pop("client", None), _LOCAL.pop("cluster", None)
+    _LOCAL.clear()
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def _local_client(workers: int, threads: int, progress: bool) -> Any:
     from distributed import Client, LocalCluster
 
+    cluster = _LOCAL.get("cluster")
+    if cluster is not None and _LOCAL["shape"] == (workers, threads) and cluster.status.name == "running":
+        return _LOCAL["client"]
+    shutdown_local_cluster()  # one local cluster at a time: they would share the same cores
     env = {k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     cluster = LocalCluster(
         n_workers=workers,
@@ -78,10 +103,13 @@ def _local_client(workers: int, threads: int, progress: bool) -> tuple[Any, Any]
         silence_logs=logging.ERROR,
     )
     client = Client(cluster, set_as_default=False)
+    if not _LOCAL.get("atexit"):
+        atexit.register(shutdown_local_cluster)
+    _LOCAL.update(client=client, cluster=cluster, shape=(workers, threads), atexit=True)
     if progress:
         link = f"dashboard {cluster.dashboard_link}" if _dashboard_available() else "no dashboard (pip install bokeh)"
         print(f"sweep: local Dask cluster, {workers} worker(s) × {threads} thread(s); {link}", file=sys.stderr)
-    return client, cluster
+    return client
 
 
 def _remote_client(address: str) -> Any:
@@ -97,14 +125,15 @@ def _remote_client(address: str) -> Any:
         ) from None
 
 
-def open_client(address: str | None, workers: int, threads: int, progress: bool) -> tuple[Any, Any]:
-    """``(client, cluster)``: a new local cluster when ``address`` is ``None`` (``cluster`` is
-    then closed by the caller), else a client of the scheduler at ``address`` (``cluster=None``)."""
+def open_client(address: str | None, workers: int, threads: int, progress: bool) -> tuple[Any, bool]:
+    """``(client, owned)``: the client of this process's local cluster when ``address`` is
+    ``None`` (started on first use, kept; ``owned=False``), else a new client of the
+    scheduler at ``address`` that the caller closes (``owned=True``)."""
     if address is None:
-        return _local_client(workers, threads, progress)
+        return _local_client(workers, threads, progress), False
     if "://" not in address and ":" not in address:
         raise SweepError(f"scheduler {address!r} is not an address like tcp://host:8786 (or 'serial', 'local')")
-    return _remote_client(address), None
+    return _remote_client(address), True
 
 
 def _worker_name() -> str:
@@ -134,7 +163,12 @@ def _split_result(out: Any, config: dict[str, Any]) -> tuple[dict[str, Any], lis
             value = metrics[name] = value.item()
         if value is not None and not isinstance(value, (bool, int, float, str)):
             raise TypeError(f"metric {name!r} = {value!r} is not a number, string or bool")
-    return metrics, [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in history]
+    history = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in history]
+    try:
+        json.dumps(history)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"the trial's history is not plain JSON (numbers, strings): {exc}") from None
+    return metrics, history
 
 
 def run_trial(trial_path: str, key: str, config: dict[str, Any], threads: int) -> dict[str, Any]:

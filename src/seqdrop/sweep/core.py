@@ -116,17 +116,16 @@ def _run_dask(todo: list[Trial], path: str, threads: int, store: SweepStore, bar
 
 @contextlib.contextmanager
 def _client(address: str | None, workers: int, threads: int, progress: bool) -> Iterator[Any]:
-    """A Dask client (``None`` in serial mode); a local cluster is closed on exit."""
+    """A Dask client (``None`` in serial mode); the local cluster is kept for the next sweep."""
     if address == SERIAL:
         yield None
         return
-    client, cluster = open_client(address, workers, threads, progress)
+    client, owned = open_client(address, workers, threads, progress)
     try:
         yield client
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        if owned:
+            client.close()
 
 
 def _execute(todo: list[Trial], path: str, client: Any, threads: int, store: SweepStore, progress: bool) -> None:

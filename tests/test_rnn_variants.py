@@ -1,0 +1,60 @@
+"""The masked Elman classifier, the memory measurements and the MNIST-rows trial."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from seqdrop.mask_sites import sample_masks
+from seqdrop.rnn_variants import ElmanClassifier, latch_retention, state_deviation
+
+
+def test_masked_path_without_masks_equals_the_fused_rnn():
+    torch.manual_seed(0)
+    model = ElmanClassifier(5, 8, 3, 2, variant="gal", p=0.3).eval()
+    x = torch.randn(4, 7, 5)
+    fused = model.rnn(x.transpose(0, 1))[0]
+    assert torch.allclose(model.masked_states(x.transpose(0, 1), {}), fused, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant", ["between", "locked", "recurrent_step", "gal", "weight_drop"])
+def test_variants_train_with_masks_and_evaluate_without(variant):
+    torch.manual_seed(0)
+    model = ElmanClassifier(5, 8, 3, 2, variant=variant, p=0.5,
+                            generator=torch.Generator().manual_seed(1))
+    x = torch.randn(4, 7, 5)
+    a, b = model(x), model(x)
+    assert not torch.equal(a, b), "training mode samples fresh masks"
+    a.sum().backward()
+    assert model.rnn.weight_hh_l0.grad is not None
+    model.eval()
+    assert torch.equal(model(x), model(x))
+
+
+def test_a_zero_recurrent_mask_cuts_the_recurrence():
+    torch.manual_seed(0)
+    model = ElmanClassifier(5, 8, 3, 2, variant="gal", p=0.5)
+    x = torch.randn(6, 2, 5)
+    cut = model.masked_states(x, {"recurrent": torch.zeros(2, 6, 2, 8)})
+    alone = model.masked_states(x[-1:], {})  # the last step seen from a zero state
+    assert torch.allclose(cut[-1], alone[-1], atol=1e-6)
+    assert not torch.allclose(model.masked_states(x, {})[-1], alone[-1], atol=1e-3)
+
+
+def test_latch_retention_follows_the_theory():
+    g = torch.Generator().manual_seed(0)
+    step = latch_retention(0.2, 10, units=20000, per_step=True, generator=g)
+    seq = latch_retention(0.2, 10, units=20000, per_step=False, generator=g)
+    assert abs(step["retention"].iloc[10] - 0.8**10) < 0.02
+    assert (seq["retention"].iloc[1:] - 0.8).abs().max() < 0.02
+    assert step["retention"].iloc[0] == 1.0
+
+
+def test_state_deviation_is_zero_at_the_first_step_and_grows():
+    torch.manual_seed(0)
+    rnn = torch.nn.RNN(3, 16)
+    x = torch.rand(12, 4, 3)
+    for per_step in (True, False):
+        d = state_deviation(rnn, x, 0.3, n_masks=20, per_step=per_step,
+                            generator=torch.Generator().manual_seed(0))
+        assert d["deviation"].iloc[0] == pytest.approx(0.0, abs=1e-12)  # h_0 = 0
+        assert d["deviation"].iloc[-1] > 0.01
