@@ -1,4 +1,4 @@
-"""Models for dropout experiments: word/char language model, sequence classifier, feed-forward net.
+"""Models for dropout experiments: language model, sequence classifier/regressor, feed-forward net.
 
 The recurrent models take every dropout option as one argument, ``dropouts=`` (a
 :class:`seqdrop.nn.RecurrentDropout`, or a dict of its fields), and always build
@@ -38,6 +38,7 @@ __all__ = [
     "detach_state",
     "RNNLanguageModel",
     "SequenceClassifier",
+    "SequenceRegressor",
     "FeedForwardNet",
 ]
 
@@ -266,6 +267,30 @@ class SequenceClassifier(nn.Module):
             mask = (torch.arange(T, device=out.device)[None, :] < lengths[:, None]).to(out.dtype)
             pooled = (out * mask.unsqueeze(-1)).sum(1) / lengths.to(out.dtype).unsqueeze(-1)
         return self.head(self.drop_out(pooled))
+
+
+class SequenceRegressor(SequenceClassifier):
+    """Recurrent encoder → ``output_size`` real values per sequence: forecasting and regression.
+
+    The encoder, pooling and dropout sites of :class:`SequenceClassifier`; the linear head's
+    ``(B, output_size)`` output is a point forecast (e.g. the next ``output_size`` values of a
+    series), fit with the mean squared error by :class:`seqdrop.train.Regression`.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int = 1,
+        num_layers: int = 1,
+        cell: Cell = "lstm",
+        *,
+        pooling: Literal["last", "mean"] = "last",
+        dropouts: Dropouts = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, output_size, num_layers, cell, pooling=pooling,
+                         dropouts=dropouts, generator=generator)
 
 
 class FeedForwardNet(nn.Module):
