@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from . import nn as snn
 from .dropout import Dropout, DropoutMode, LockedDropout, _check_generator, _check_mode, check_probability, embedding_dropout
 from .nn import RecurrentDropout
+from .nn.options import CLOSED_AT_ONE
 from .errors import ParameterError
 
 __all__ = [
@@ -73,6 +74,12 @@ def make_rnn(
 def model_dropouts(dropouts: Dropouts) -> RecurrentDropout:
     """``dropouts`` as a :class:`RecurrentDropout`, rejecting the layer names of model sites."""
     opts = RecurrentDropout.coerce(dropouts)
+    for name in CLOSED_AT_ONE:  # legal on a torch-compatible layer, useless in a model
+        if getattr(opts, name) == 1.0:
+            raise ParameterError(
+                f"parameter {name!r} = 1.0 is outside the allowed range [0, 1) for a model: it would "
+                "drop every unit between layers (dropout) or never update the state (zoneout)"
+            )
     clash = [name for name in _STACK_SITES if name in opts.active()]
     if clash:
         hints = ", ".join(f"{n} -> {_STACK_SITES[n]}" for n in clash)
