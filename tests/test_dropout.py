@@ -6,9 +6,11 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from seqdrop.dropout import (
+    _bernoulli,
     Dropout,
     EmbeddingDropout,
     LockedDropout,
@@ -39,7 +41,7 @@ def assert_keep_rate(kept: int, n: int, p: float, sigmas: float = 5.0) -> None:
 # ---------------------------------------------------------------- validation
 @pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5, float("nan"), True, "0.5", None])
 def test_check_probability_rejects(bad):
-    with pytest.raises(ValueError, match=r"parameter 'rate' = .* (is outside the allowed range|must be a number in) \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"parameter 'rate' = .* (is outside the allowed range|must be a number in) \[0, 1[)\]]"):
         check_probability("rate", bad)
 
 
@@ -52,19 +54,19 @@ def test_check_probability_accepts_and_is_parameter_error():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: dropout(torch.ones(3), 1.0),
+        lambda: dropout(torch.ones(3), 1.5),  # p = 1 zeroes x, as in torch
         lambda: Dropout(p=-0.2),
         lambda: locked_dropout(torch.ones(2, 3, 4), 1.2),
         lambda: LockedDropout(p=1.0),
         lambda: embedding_dropout(nn.Embedding(5, 2), torch.tensor([1]), 2.0),
         lambda: EmbeddingDropout(nn.Embedding(5, 2), p=1.0),
         lambda: drop_connect(torch.ones(3, 3), float("nan")),
-        lambda: zoneout(torch.ones(3), torch.ones(3), 1.0),
+        lambda: zoneout(torch.ones(3), torch.ones(3), 1.5),  # p = 1 keeps the old value
         lambda: bernoulli_mask((3,), 1.0),
     ],
 )
 def test_every_entry_point_validates_p(call):
-    with pytest.raises(ValueError, match=r"parameter 'p' = .* (is outside the allowed range|must be a number in) \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"parameter 'p' = .* (is outside the allowed range|must be a number in) \[0, 1[)\]]"):
         call()
 
 
@@ -280,15 +282,37 @@ def test_embedding_dropout_padding_and_gradients():
     assert torch.all(emb.weight.grad[dropped] == 0)
 
 
-def test_embedding_dropout_honours_max_norm():
+def _awd_embedded_dropout(embed, words, dropout, mask):
+    """salesforce/awd-lstm-lm ``embed_regularize.embedded_dropout`` with a given row mask."""
+    masked = (mask.unsqueeze(1) / (1 - dropout)).expand_as(embed.weight) * embed.weight
+    return F.embedding(words, masked, embed.padding_idx, embed.max_norm, embed.norm_type,
+                       embed.scale_grad_by_freq, embed.sparse)
+
+
+def test_embedding_dropout_max_norm_matches_awd_and_keeps_the_weight():
+    emb = nn.Embedding(10, 5, max_norm=1.0)
+    with torch.no_grad():
+        emb.weight.mul_(10)
+    stored = emb.weight.detach().clone()
+    idx = torch.tensor([0, 3, 3, 7, 9, 1, 2, 5])
+    out = embedding_dropout(emb, idx, 0.5, generator=gen(41))
+    mask = _bernoulli((10,), 0.5, gen(41), emb.weight.device, emb.weight.dtype)
+    torch.testing.assert_close(out, _awd_embedded_dropout(emb, idx, 0.5, mask))
+    norms = out.norm(dim=-1)
+    assert torch.all((norms < 1e-6) | ((norms - 1.0).abs() < 1e-4))  # max_norm, not max_norm/(1-p)
+    assert torch.equal(emb.weight.detach(), stored)  # the stored weight is not renormalised
+    out.sum().backward()
+    assert emb.weight.grad is not None
+
+
+def test_embedding_dropout_max_norm_without_dropping_is_nn_embedding():
     emb = nn.Embedding(10, 5, max_norm=1.0)
     with torch.no_grad():
         emb.weight.mul_(10)
     idx = torch.arange(10)
-    out = embedding_dropout(emb, idx, 0.5, generator=gen(41))
-    norms = out.norm(dim=-1)
-    assert torch.all((norms < 1e-6) | ((norms - 2.0).abs() < 1e-4))  # renormed to 1, then ×1/(1-p)
-    assert torch.all(emb.weight.norm(dim=-1) <= 1.0 + 1e-4)  # F.embedding renormalises in place
+    expected = nn.Embedding.from_pretrained(emb.weight.detach().clone(), freeze=False, max_norm=1.0)(idx)
+    torch.testing.assert_close(embedding_dropout(emb, idx, 0.5, training=False), expected)
+    assert torch.all(emb.weight.norm(dim=-1) <= 1.0 + 1e-4)  # as nn.Embedding: in place
 
 
 # ---------------------------------------------------------------- DropConnect

@@ -95,7 +95,7 @@ def test_state_dict_round_trip():
         (dict(weight_dropout=-0.1), "weight_dropout"),
         (dict(zoneout=1.5), "zoneout"),
         (dict(input_dropout=float("nan")), "input_dropout"),
-        (dict(dropout=1.0), "dropout"),
+        (dict(dropout=1.5), "dropout"),  # torch accepts dropout=1
         (dict(dropout=0.2, layer_dropout=0.2, num_layers=2), "layer_dropout"),
         (dict(recurrent_dropout_mode="gate"), "recurrent_dropout_mode"),
         (dict(untied_masks="yes"), "untied_masks"),

@@ -34,6 +34,7 @@ BAD_VALUES = {
     "02_vanilla_rnn": ("n_seeds", 1),
     "03_lstm_variants": ("hidden_size", 0),
     "04_gru": ("digits_fraction", 1.5),
+    "05_data_types": ("text_tokens", 10),
 }
 
 

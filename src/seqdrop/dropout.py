@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._validation import check_probability
+from ._validation import check_float, check_probability
 
 __all__ = [
     "check_probability",
@@ -118,15 +118,18 @@ def dropout(
       probability, which matches the expected training-time input.
 
     Both give the same expectation at train and test time; they differ by the constant
-    ``1/(1-p)`` that the following layer's weights absorb.
+    ``1/(1-p)`` that the following layer's weights absorb. ``p = 1`` zeroes ``x`` in
+    training (as ``torch.nn.functional.dropout`` does).
     """
-    p = check_probability("p", p)
+    p = check_float("p", p, 0.0, 1.0)
     _check_mode(mode)
     _check_generator(generator)
     if p == 0.0:
         return x
     if not training:
         return x if mode == "inverted" else x * (1.0 - p)
+    if p == 1.0:
+        return x * 0.0
     mask = _bernoulli(x.shape, 1.0 - p, generator, x.device, x.dtype)
     if mode == "inverted":
         mask = mask * (1.0 / (1.0 - p))
@@ -224,12 +227,20 @@ def embedding_dropout(
     occurrence of a dropped word in the batch is zeroed, and kept rows are scaled by
     ``1/(1-p)`` (``scale=True``). One mask per call.
 
-    ``embedding`` is an ``nn.Embedding`` (its ``padding_idx``, ``max_norm``, ``norm_type``,
-    ``scale_grad_by_freq`` and ``sparse`` are honoured exactly as ``F.embedding`` does,
-    including ``max_norm``'s in-place renormalisation of the looked-up rows) or a bare weight
-    tensor ``(V, D)``. The padding row is never dropped or rescaled, so padding positions
-    return ``weight[padding_idx]`` as usual. Implemented as ``F.embedding(input, W) *
-    z[input]``, which equals ``F.embedding(input, W * z)`` without copying the matrix.
+    ``embedding`` is an ``nn.Embedding`` (its ``padding_idx``, ``norm_type``,
+    ``scale_grad_by_freq`` and ``sparse`` are honoured as ``F.embedding`` does) or a bare
+    weight tensor ``(V, D)``. The padding row is never dropped or rescaled, so padding
+    positions return ``weight[padding_idx]`` as usual. Implemented as ``F.embedding(input, W)
+    * z[input]``, which equals ``F.embedding(input, W * z)`` without copying the matrix.
+
+    ``max_norm`` follows the AWD-LSTM reference (``embedded_dropout``, which renormalises the
+    *dropped* matrix ``W * z``): every output row has norm at most ``max_norm`` after the
+    ``1/(1-p)`` scaling, and the stored weight is never modified while dropping. The factor
+    ``min(1, max_norm / ||z_v W_v||)`` is a constant for autograd (AWD's in-place no-grad
+    renormalisation passes the gradient unscaled; here it is scaled by that factor, as for
+    any constant rescaling). Without dropping (evaluation, ``p = 0``) the call is exactly
+    ``F.embedding``, which, like ``nn.Embedding``, renormalises the looked-up rows of the
+    stored weight in place.
     """
     p = check_probability("p", p)
     _check_generator(generator)
@@ -249,16 +260,23 @@ def embedding_dropout(
         kwargs = {}
     else:
         raise TypeError(f"embedding must be an nn.Embedding or a weight Tensor, got {type(embedding).__name__}")
-    out = F.embedding(input, weight, **kwargs)
     if p == 0.0 or not training:
-        return out
+        return F.embedding(input, weight, **kwargs)
+    max_norm = kwargs.pop("max_norm", None)
+    out = F.embedding(input, weight, **kwargs)
     mask = _bernoulli((weight.shape[0],), 1.0 - p, generator, weight.device, out.dtype)
     if scale:
         mask = mask * (1.0 / (1.0 - p))
     padding_idx = kwargs.get("padding_idx")
     if padding_idx is not None:
         mask[padding_idx] = 1.0
-    return out * mask[input].unsqueeze(-1)
+    out = out * mask[input].unsqueeze(-1)
+    if max_norm is not None:  # AWD: renormalise the dropped rows, not the stored weight
+        with torch.no_grad():
+            norms = out.norm(p=kwargs.get("norm_type", 2.0), dim=-1, keepdim=True)
+            factor = (max_norm / (norms + 1e-7)).clamp(max=1.0)  # torch's embedding_renorm_
+        out = out * factor
+    return out
 
 
 class EmbeddingDropout(nn.Module):
@@ -345,7 +363,7 @@ def zoneout(
     draw in training mode, e.g. to share one zoneout mask across time steps. Without a mask,
     ``p = 0`` returns ``h_new`` itself.
     """
-    p = check_probability("p", p)
+    p = check_float("p", p, 0.0, 1.0)  # p = 1: every unit keeps its previous value
     _check_generator(generator)
     if h_prev.shape != h_new.shape:
         raise ValueError(f"h_prev and h_new must have the same shape, got {tuple(h_prev.shape)} and {tuple(h_new.shape)}")

@@ -1,4 +1,4 @@
-"""Models for dropout experiments: word/char language model, sequence classifier, feed-forward net.
+"""Models for dropout experiments: language model, sequence classifier/regressor, feed-forward net.
 
 The recurrent models take every dropout option as one argument, ``dropouts=`` (a
 :class:`seqdrop.nn.RecurrentDropout`, or a dict of its fields), and always build
@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from . import nn as snn
 from .dropout import Dropout, DropoutMode, LockedDropout, _check_generator, _check_mode, check_probability, embedding_dropout
 from .nn import RecurrentDropout
+from .nn.options import CLOSED_AT_ONE
 from .errors import ParameterError
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "detach_state",
     "RNNLanguageModel",
     "SequenceClassifier",
+    "SequenceRegressor",
     "FeedForwardNet",
 ]
 
@@ -72,6 +74,12 @@ def make_rnn(
 def model_dropouts(dropouts: Dropouts) -> RecurrentDropout:
     """``dropouts`` as a :class:`RecurrentDropout`, rejecting the layer names of model sites."""
     opts = RecurrentDropout.coerce(dropouts)
+    for name in CLOSED_AT_ONE:  # legal on a torch-compatible layer, useless in a model
+        if getattr(opts, name) == 1.0:
+            raise ParameterError(
+                f"parameter {name!r} = 1.0 is outside the allowed range [0, 1) for a model: it would "
+                "drop every unit between layers (dropout) or never update the state (zoneout)"
+            )
     clash = [name for name in _STACK_SITES if name in opts.active()]
     if clash:
         hints = ", ".join(f"{n} -> {_STACK_SITES[n]}" for n in clash)
@@ -259,6 +267,30 @@ class SequenceClassifier(nn.Module):
             mask = (torch.arange(T, device=out.device)[None, :] < lengths[:, None]).to(out.dtype)
             pooled = (out * mask.unsqueeze(-1)).sum(1) / lengths.to(out.dtype).unsqueeze(-1)
         return self.head(self.drop_out(pooled))
+
+
+class SequenceRegressor(SequenceClassifier):
+    """Recurrent encoder → ``output_size`` real values per sequence: forecasting and regression.
+
+    The encoder, pooling and dropout sites of :class:`SequenceClassifier`; the linear head's
+    ``(B, output_size)`` output is a point forecast (e.g. the next ``output_size`` values of a
+    series), fit with the mean squared error by :class:`seqdrop.train.Regression`.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int = 1,
+        num_layers: int = 1,
+        cell: Cell = "lstm",
+        *,
+        pooling: Literal["last", "mean"] = "last",
+        dropouts: Dropouts = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, output_size, num_layers, cell, pooling=pooling,
+                         dropouts=dropouts, generator=generator)
 
 
 class FeedForwardNet(nn.Module):

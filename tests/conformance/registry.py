@@ -94,45 +94,4 @@ EXCLUDED: dict[str, str] = {
 
 #: ``file::test[id]`` glob -> the issue-8 item that makes the test fail on today's seqdrop.nn
 #: (first match wins); those tests are ``xfail(strict=True)`` until the item is fixed.
-PENDING: dict[str, int] = {
-    # 1: second-order gradients through the step loop
-    "test_upstream_nn_device.py::test_grad_and_gradgrad[seqdrop-loop-*": 1,
-    "test_upstream_nn_device.py::test_LSTM_differentiable_backward_using_oneDNN[seqdrop-loop]": 1,
-    "test_module_info.py::test_gradgrad[seqdrop-loop-*": 1,
-    **{f"test_double_backward.py::test_gradgradcheck_every_option_set[*-{s}-train]": 1
-       for s in ("recurrent", "recurrent-untied", "update", "update-per-step", "zoneout", "zoneout-cell")},
-    "test_double_backward.py::test_gradgradcheck_every_option_set[*-zoneout*-eval]": 1,
-    "test_double_backward.py::test_gradient_penalty_equals_torch_on_the_step_loop*": 1,
-    # 2: proj_size (torch's LSTM ModuleInfo samples all pass it, 0 or 2)
-    "test_upstream_nn.py::test_forward_exception[seqdrop*-lstm_proj]": 2,
-    "test_upstream_nn.py::test_projections_*[seqdrop*": 2,
-    "test_upstream_nn_device.py::test_variable_sequence[seqdrop*": 2,
-    **{f"test_module_info.py::{t}[seqdrop*-LSTM-*]": 2 for t in (
-        "test_forward", "test_factory_kwargs", "test_repr", "test_pickle", "test_non_contiguous_tensors",
-        "test_grad", "test_gradgrad", "test_memory_format", "test_if_train_and_eval_modes_differ",
-        "test_device_ctx_init", "test_multiple_device_transfer", "test_cpu_gpu_parity",
-    )},
-    "test_module_info.py::test_forward_equals_torch_with_option_at_zero[LSTM-*": 2,
-    # 3: empty batch backward on the step loop
-    "test_upstream_nn.py::test_RNN_input_size_zero[seqdrop-loop-*": 3,
-    **{f"test_edge_cases.py::test_empty_batch_forward_and_backward[{c}]": 3 for c in (
-        "*-recurrent-train", "GRU-recurrent-untied-train", "*-update*-train", "*-zoneout*")},
-    # 4: dropout=1
-    "test_edge_cases.py::test_dropout_one_accepted_and_equal_to_torch*": 4,
-    "test_upstream_nn.py::test_RNN_dropout[seqdrop*-1]": 4,
-    "test_upstream_nn.py::test_RNN_change_dropout[seqdrop*-True]": 9,
-    # 5: not subclasses of the torch classes
-    "test_interop.py::test_isinstance_of_the_torch_class*": 5,
-    "test_interop.py::test_quantize_dynamic_replaces_a_plain_layer*": 5,
-    # 6: scripting; compile / trace regressions of the accelerator settings and step loop
-    "test_interop.py::test_jit_script_works_or_names_the_alternatives": 6,
-    "test_interop.py::test_jit_trace[step-loop]": 6,
-    "test_interop.py::test_torch_compile_fullgraph_on_the_fused_path*": 6,
-    # 8: zero-length sequences on the step loop; torch's wording
-    "test_upstream_nn.py::test_error_RNN_seq_len_zero[seqdrop-loop-*": 8,
-    **{f"test_edge_cases.py::test_zero_length_sequence_raises_like_torch[{c}]": 8 for c in (
-        "*-recurrent-train", "*-recurrent-untied-train", "*-update*-train", "*-zoneout*")},
-    "test_edge_cases.py::test_lstm_hidden_size_error_worded_as_torch*": 8,
-    "test_edge_cases.py::test_unknown_nonlinearity_error_worded_as_torch": 8,
-    "test_edge_cases.py::test_rnn_repr_as_torch[relu]": 8,
-}
+PENDING: dict[str, int] = {}

@@ -126,6 +126,8 @@ FUSED_SETS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "layer": ({"layer_dropout": 0.3}, ("LSTM", "GRU", "RNN")),
     "weight": ({"weight_dropout": 0.3}, ("LSTM", "GRU", "RNN")),
     "recurrent-batch": ({"recurrent_dropout": 0.3, "recurrent_dropout_mode": "batch"}, ("LSTM", "GRU", "RNN")),
+    "proj-fused": ({"proj_size": 1, "weight_dropout": 0.3, "recurrent_dropout": 0.3,
+                    "recurrent_dropout_mode": "batch"}, ("LSTM",)),
 }
 LOOP_SETS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "recurrent": ({"recurrent_dropout": 0.3}, ("LSTM", "GRU", "RNN")),
@@ -134,6 +136,8 @@ LOOP_SETS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "update-per-step": ({"update_dropout": 0.3, "update_dropout_per_step": True}, ("LSTM", "GRU", "RNN")),
     "zoneout": ({"zoneout": 0.3}, ("LSTM", "GRU", "RNN")),
     "zoneout-cell": ({"zoneout_cell": 0.3}, ("LSTM",)),
+    "proj-loop": ({"proj_size": 1, "recurrent_dropout": 0.3, "update_dropout": 0.3, "zoneout": 0.3,
+                   "zoneout_cell": 0.3}, ("LSTM",)),
 }
 OPTION_SETS = {**FUSED_SETS, **LOOP_SETS}
 

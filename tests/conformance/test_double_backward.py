@@ -15,7 +15,7 @@ import seqdrop.nn as snn
 
 from rnn_conformance import LOOP_SETS, option_cases
 
-ZONEOUT_SETS = {k: v for k, v in LOOP_SETS.items() if k.startswith("zoneout")}
+ZONEOUT_SETS = {k: v for k, v in LOOP_SETS.items() if "zoneout" in k or k == "proj-loop"}
 
 
 def _flat(out):

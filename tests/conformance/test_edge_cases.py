@@ -30,9 +30,10 @@ def test_empty_batch_forward_and_backward(mode, options, training):
     m = _layer(mode, options).train(training)
     x = torch.zeros(5, 0, 3, requires_grad=True)
     out, hidden = m(x)
-    assert out.shape == (5, 0, 4)
-    for h in hidden if isinstance(hidden, tuple) else (hidden,):
-        assert h.shape == (m.num_layers, 0, 4)
+    units = m.proj_size or 4
+    assert out.shape == (5, 0, units)
+    for h, n in zip(hidden if isinstance(hidden, tuple) else (hidden,), (units, 4)):
+        assert h.shape == (m.num_layers, 0, n)
     out.sum().backward()
     assert x.grad is not None and x.grad.shape == x.shape
     for p in m.parameters():
@@ -82,3 +83,43 @@ def test_dropout_one_accepted_and_equal_to_torch(mode):
     mine.load_state_dict(ref.state_dict())
     x = torch.randn(5, 2, 3)
     torch.testing.assert_close(mine(x), ref(x))
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_zoneout_one_keeps_the_initial_state(mode, training):
+    """``zoneout=1``: every unit keeps its previous value at every step (no rescaling)."""
+    m = getattr(snn, mode)(3, 4, zoneout=1.0).train(training)
+    h0 = torch.randn(1, 2, 4)
+    hx = (h0, torch.randn(1, 2, 4)) if mode == "LSTM" else h0
+    out, h = m(torch.randn(5, 2, 3), hx)
+    torch.testing.assert_close(out, h0.expand(5, 2, 4))
+
+
+def test_zoneout_cell_one_keeps_the_initial_cell():
+    c0 = torch.randn(1, 2, 4)
+    _, (_, c) = snn.LSTM(3, 4, zoneout_cell=1.0)(torch.randn(5, 2, 3), (torch.zeros(1, 2, 4), c0))
+    torch.testing.assert_close(c, c0)
+
+
+@pytest.mark.parametrize("name", ["input_dropout", "layer_dropout", "output_dropout", "recurrent_dropout",
+                                  "update_dropout", "weight_dropout"])
+def test_inverted_dropout_options_reject_one(name):
+    """Options scaled by ``1/(1-p)`` have no meaning at p = 1: a clear error names them."""
+    with pytest.raises(ValueError, match=rf"'{name}' = 1.0 is outside the allowed range \[0, 1\)"):
+        snn.LSTM(3, 4, 2, **{name: 1.0})
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_assigning_dropout_like_torch(mode):
+    """torch code sets ``rnn.dropout = p`` after construction; it takes effect and is validated."""
+    torch.manual_seed(0)
+    ref = getattr(torch.nn, mode)(3, 4, 2)
+    mine = getattr(snn, mode)(3, 4, 2)
+    mine.load_state_dict(ref.state_dict())
+    ref.dropout = mine.dropout = 1.0
+    x = torch.randn(5, 2, 3)
+    torch.testing.assert_close(mine(x), ref(x))
+    assert "dropout=1.0" in repr(mine)
+    with pytest.raises(ValueError, match="dropout"):
+        mine.dropout = 1.5

@@ -1,4 +1,4 @@
-"""Offline sequence data: Penn Treebank (word/char), MNIST rows, sklearn digits, FSDD MFCCs.
+"""Offline sequence data: Penn Treebank (word/char), MNIST rows, sklearn digits, FSDD MFCCs, sunspots.
 
 Every loader verifies its source (MD5/SHA-256), caches tensors under ``data/cache/`` (git-ignored,
 SHA-256-checked) and raises :class:`DataError` with the fix when a source is missing or corrupt.
@@ -23,6 +23,7 @@ from .batching import (
 from .cache import DataError, cached
 from .images import load_digits_rows, load_mnist_rows
 from .ptb import LMCorpus, char_ptb_text, load_ptb, ptb_text
+from .timeseries import ForecastDataset, load_sunspots, make_forecast_dataset, persistence_forecast, sunspots_series
 
 __all__ = [
     "DataError",
@@ -34,6 +35,11 @@ __all__ = [
     "load_mnist_rows",
     "load_digits_rows",
     "load_fsdd_mfcc",
+    "ForecastDataset",
+    "sunspots_series",
+    "load_sunspots",
+    "make_forecast_dataset",
+    "persistence_forecast",
     "SequenceDataset",
     "SequenceSplit",
     "LMBatch",
@@ -50,7 +56,8 @@ __all__ = [
 
 
 def load_dataset(name: str, **kwargs: object) -> LMCorpus | SequenceDataset:
-    """Load by name: ``ptb-word``, ``ptb-char``, ``mnist-rows``, ``mnist-pixels``, ``digits-rows``, ``fsdd-mfcc``."""
+    """Load by name: ``ptb-word``, ``ptb-char``, ``mnist-rows``, ``mnist-pixels``, ``digits-rows``,
+    ``fsdd-mfcc``, ``sunspots`` (forecasting windows)."""
     if name in ("ptb", "ptb-word"):
         return load_ptb("word", **kwargs)  # type: ignore[arg-type]
     if name == "ptb-char":
@@ -63,4 +70,6 @@ def load_dataset(name: str, **kwargs: object) -> LMCorpus | SequenceDataset:
         return load_digits_rows(**kwargs)  # type: ignore[arg-type]
     if name in ("fsdd", "fsdd-mfcc"):
         return load_fsdd_mfcc(**kwargs)  # type: ignore[arg-type]
+    if name == "sunspots":
+        return load_sunspots(**kwargs)  # type: ignore[arg-type]
     raise ValueError(f"unknown data set {name!r}")

@@ -103,14 +103,15 @@ def lm_batches(
 
 @dataclass
 class SequenceSplit:
-    """Right-padded sequences ``x (N, T, F)``, labels ``y (N,)`` and true ``lengths (N,)``."""
+    """Right-padded sequences ``x (N, T, F)``, labels ``y (N,)`` (or real targets ``(N, H)``) and
+    true ``lengths (N,)``."""
 
     x: torch.Tensor
     y: torch.Tensor
     lengths: torch.Tensor
 
     def __len__(self) -> int:
-        return int(self.y.numel())
+        return int(self.y.shape[0])  # samples (regression targets may be (N, horizon))
 
 
 @dataclass

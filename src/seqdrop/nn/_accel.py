@@ -43,6 +43,13 @@ def settings() -> Settings:
     return _SETTINGS.get()
 
 
+@torch.compiler.assume_constant_result
+def step_loop_forced() -> bool:
+    """Whether :func:`force_step_loop` is on (a constant to ``torch.compile``, which cannot
+    trace a ``ContextVar``: a compiled module is specialised on the value at compile time)."""
+    return _SETTINGS.get().force_step_loop
+
+
 @contextmanager
 def _override(**changes: Any) -> Iterator[Settings]:
     token = _SETTINGS.set(_SETTINGS.get()._replace(**changes))

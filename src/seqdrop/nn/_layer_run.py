@@ -10,7 +10,8 @@ from torch import Tensor, _VF
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from ..dropout import bernoulli_mask, dropout as _dropout, locked_dropout
-from .recurrence import StepMasks, gru_recurrence, lstm_recurrence, rnn_recurrence
+from . import reference
+from .recurrence import StepMasks, gru_recurrence, lstm_recurrence, reference_masks, rnn_recurrence
 
 if TYPE_CHECKING:
     from .rnn_base import SeqdropRNNBase
@@ -19,30 +20,37 @@ _VF_FN = {"LSTM": _VF.lstm, "GRU": _VF.gru, "RNN_TANH": _VF.rnn_tanh, "RNN_RELU"
 GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
+def permute(state: Tensor, permutation: Tensor | None) -> Tensor:
+    """Reorder the batch dimension of one ``(L*D, B, .)`` state (packed-sequence sorting)."""
+    return state if permutation is None else state.index_select(1, permutation)
+
+
 def check_hidden(mod: SeqdropRNNBase, x: Tensor, batch_sizes, hx, is_batched: bool, sorted_indices) -> Any:
-    """torch's checks of ``hx`` (zeros when None), batched and sorted like the input."""
+    """torch's checks of ``hx`` (zeros when None), with torch's messages; batched and sorted."""
     is_lstm = mod.mode == "LSTM"
     B = int(batch_sizes[0]) if batch_sizes is not None else x.shape[0 if mod.batch_first else 1]
-    expected = (mod.num_layers * mod.num_directions, B, mod.hidden_size)
+    LD = mod.num_layers * mod.num_directions
+    expected = [(LD, B, mod.state_size)] + ([(LD, B, mod.hidden_size)] if is_lstm else [])
     if hx is None:
-        z = torch.zeros(expected, dtype=x.dtype, device=x.device)
-        return (z, torch.zeros_like(z)) if is_lstm else z
+        z = [torch.zeros(e, dtype=x.dtype, device=x.device) for e in expected]
+        return tuple(z) if is_lstm else z[0]
     if is_lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
         raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
     states = tuple(hx) if is_lstm else (hx,)
     want = 3 if is_batched else 2
-    for s in states:
-        if s.dim() != want:
-            raise RuntimeError(
-                f"For {'batched 3-D' if is_batched else 'unbatched 2-D'} input, hx should also be "
-                f"{want}-D but got {s.dim()}-D tensor"
-            )
+    if any(s.dim() != want for s in states):
+        kind = "batched 3-D" if is_batched else "unbatched 2-D"
+        got = ", ".join(f"{s.dim()}-D" for s in states)
+        what = f"hx and cx should also be {want}-D but got ({got}) tensors" if is_lstm else (
+            f"hx should also be {want}-D but got {got} tensor")
+        raise RuntimeError(f"For {kind} input, {what}")
     if not is_batched:
         states = tuple(s.unsqueeze(1) for s in states)
-    for s in states:
-        mod.check_hidden_size(s, expected)
+    for k, (s, e) in enumerate(zip(states, expected)):
+        mod.check_hidden_size(s, e, f"Expected hidden[{k}] size {{}}, got {{}}" if is_lstm else
+                              "Expected hidden size {}, got {}")
     if batch_sizes is not None:
-        states = tuple(mod.permute_hidden(s, sorted_indices) for s in states)
+        states = tuple(permute(s, sorted_indices) for s in states)
     return states if is_lstm else states[0]
 
 
@@ -76,16 +84,16 @@ def fused_call(mod: SeqdropRNNBase, x, batch_sizes, hx, weights, num_layers, dro
 def layer_masks(mod: SeqdropRNNBase, T: int, B: int, like: Tensor) -> StepMasks:
     """The step-loop masks of one layer and direction (fresh draws in training)."""
     o = mod.dropouts
-    H, G = mod.hidden_size, GATES[mod.mode]
+    H, P, G = mod.hidden_size, mod.state_size, GATES[mod.mode]  # h has P units, c and g have H
     if not mod.training:  # only zoneout acts at evaluation: its expectation
         return StepMasks(None, None, o.zoneout or None, o.zoneout_cell or None)
     rec = upd = zh = zc = None
     if o.sequence_recurrent:
-        rec = scaled_mask(mod, (G, B, H) if o.untied_masks else (B, H), o.recurrent_dropout, like)
+        rec = scaled_mask(mod, (G, B, P) if o.untied_masks else (B, P), o.recurrent_dropout, like)
     if o.update_dropout > 0:
         upd = scaled_mask(mod, (T, B, H) if o.update_dropout_per_step else (B, H), o.update_dropout, like)
     if o.zoneout > 0:  # 1 = keep the old value, with probability zoneout
-        zh = scaled_mask(mod, (T, B, H), 1.0 - o.zoneout, like, scale=False)
+        zh = scaled_mask(mod, (T, B, P), 1.0 - o.zoneout, like, scale=False)
     if o.zoneout_cell > 0:
         zc = scaled_mask(mod, (T, B, H), 1.0 - o.zoneout_cell, like, scale=False)
     return StepMasks(rec, upd, zh, zc)
@@ -128,7 +136,7 @@ class PerLayerRun:
 
     def loop_layer(self, layer: int, x: Tensor, h0: Tensor, c0):
         """The step loop for one layer, all directions (the reverse one on flipped time)."""
-        mod, nw = self.mod, 4 if self.mod.bias else 2
+        mod, nw = self.mod, self.mod.weights_per_direction
         weights = mod.effective_weights(mod.layer_weights(layer))
         lengths = valid = rev_idx = None
         if self.batch_sizes is not None:
@@ -161,13 +169,26 @@ class PerLayerRun:
 
 
 def _one_direction(mode: str, x: Tensor, w: list[Tensor], bias: bool, h0: Tensor, c0, masks: StepMasks):
-    """Input projection as one GEMM, then the recurrence. Returns ``(out, h_T, c_T or None)``."""
+    """Input projection as one GEMM, then the recurrence. Returns ``(out, h_T, c_T or None)``.
+
+    LSTM projections (a ``w_hr`` after the biases), empty batches and ``torch.jit.trace``
+    (which records the ops inside a custom autograd Function, not its backward) run the
+    plain-autograd recurrence of :mod:`seqdrop.nn.reference`; everything else the fast loop.
+    """
     w_ih, w_hh = w[0], w[1]
     b_ih, b_hh = (w[2], w[3]) if bias else (None, None)
+    w_hr = w[-1] if len(w) in (3, 5) else None
     if mode == "GRU":
-        out, h = gru_recurrence(F.linear(x, w_ih, b_ih), w_hh, b_hh, h0, masks)
+        xp = F.linear(x, w_ih, b_ih)
+    else:
+        xp = F.linear(x, w_ih, b_ih + b_hh if bias else None)
+        b_hh = None
+    if w_hr is not None or x.shape[1] == 0 or torch.jit.is_tracing():
+        cell = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu"}[mode]
+        return reference.projected_recurrence(cell, xp, h0, w_hh, b_hh, c0=c0, w_hr=w_hr, **reference_masks(*masks))
+    if mode == "GRU":
+        out, h = gru_recurrence(xp, w_hh, b_hh, h0, masks)
         return out, h, None
-    xp = F.linear(x, w_ih, b_ih + b_hh if bias else None)
     if mode == "LSTM":
         return lstm_recurrence(xp, w_hh, h0, c0, masks)
     out, h = rnn_recurrence(xp, w_hh, h0, masks, relu=mode == "RNN_RELU")

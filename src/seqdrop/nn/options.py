@@ -8,7 +8,9 @@ documentation in :data:`FIELD_DOCS`, from which :func:`options_table` builds the
 options (printed below, embedded in the README and in ``help(seqdrop.nn)``).
 
 Probabilities are drop probabilities in ``[0, 1)``; masks use inverted scaling ``1/(1-p)``
-except zoneout (a unit keeps its previous value, no rescaling).
+except zoneout (a unit keeps its previous value, no rescaling). ``p = 1`` is accepted where
+it means something (:data:`CLOSED_AT_ONE`): torch's ``dropout`` (zero between layers) and
+zoneout (the state stays at its initial value); with inverted scaling it is undefined.
 """
 from __future__ import annotations
 
@@ -17,13 +19,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .._validation import ParameterError, check_probability
+from .._validation import ParameterError, check_float, check_probability
 
 __all__ = ["RecurrentDropout", "FieldDoc", "FIELD_DOCS", "options_table", "LAYER", "MODEL"]
 
 LAYER = "layer"  #: fields a seqdrop.nn layer applies (its keyword arguments)
 MODEL = "model"  #: fields only the models of seqdrop.models apply
 RECURRENT_DROPOUT_MODES = ("sequence", "batch")
+#: options that accept p = 1. ``dropout``: torch accepts it (the activations between layers
+#: are zeroed in training). ``zoneout``/``zoneout_cell``: every unit keeps its previous value
+#: (the state never leaves h_0 / c_0), a legitimate limit since zoneout does not rescale.
+#: Every other probability stays in [0, 1): its mask is scaled by 1/(1 - p).
+CLOSED_AT_ONE = ("dropout", "zoneout", "zoneout_cell")
 
 
 class FieldDoc(NamedTuple):
@@ -138,6 +145,8 @@ class RecurrentDropout:
             if f.default is False:
                 if not isinstance(value, bool):
                     raise ParameterError(f"{f.name} must be a bool, got {value!r}")
+            elif f.name in CLOSED_AT_ONE:
+                object.__setattr__(self, f.name, check_float(f.name, value, 0.0, 1.0))
             elif isinstance(f.default, float):
                 object.__setattr__(self, f.name, check_probability(f.name, value))
         if self.recurrent_dropout_mode not in RECURRENT_DROPOUT_MODES:

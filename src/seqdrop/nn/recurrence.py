@@ -19,6 +19,13 @@ The loops live in :mod:`seqdrop.nn._lstm_loop` and :mod:`seqdrop.nn._gru_rnn_loo
 accelerator (CUDA graphs) in :mod:`seqdrop.nn._accel`, switched with
 :func:`seqdrop.nn.accelerators`.
 
+**Second-order gradients.** The hand-written backward is not itself differentiable. When
+autograd asks for a differentiable backward (``create_graph=True``: gradient penalties,
+MAML, Hessian-vector products), the backward instead recomputes the recurrence with
+:func:`seqdrop.nn.reference.projected_recurrence` (plain autograd ops, the same equations
+and masks) and differentiates that, so every higher-order gradient is exact. This costs one
+extra saved tensor (the input projection ``xp``) per layer and direction.
+
 Inputs shared by the three functions (``G`` = number of gates: 4 LSTM, 3 GRU, 1 RNN):
 ``xp`` ``(T, B, G*H)``, the input projection (LSTM/RNN: with ``b_ih + b_hh``; GRU: with
 ``b_ih`` only, since ``b_hh``'s new-gate part sits inside ``r ⊙ (.)``); ``w_hh`` ``(G*H, H)``,
@@ -31,8 +38,8 @@ from typing import NamedTuple, Union
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
+from . import reference
 from ._accel import maybe_graphed
 from ._gru_rnn_loop import gru_backward, gru_forward, rnn_backward, rnn_forward
 from ._lstm_loop import lstm_backward, lstm_forward
@@ -62,20 +69,52 @@ class StepMasks(NamedTuple):
 _NO_MASKS = StepMasks()
 
 
+def _per_step(mask):
+    """A ``(T, B, .)`` per-step mask as the list :mod:`seqdrop.nn.reference` expects."""
+    if isinstance(mask, Tensor) and mask.dim() == 3:
+        return list(mask.unbind(0))
+    return mask
+
+
+def reference_masks(rec, upd=None, zh=None, zc=None) -> dict:
+    """Step-loop masks as keyword arguments of :func:`reference.projected_recurrence`."""
+    masks = dict(recurrent_mask=rec, update_mask=_per_step(upd), zoneout_h=_per_step(zh))
+    if zc is not None:
+        masks["zoneout_c"] = _per_step(zc)
+    return masks
+
+
+def _grads(outputs, inputs, grad_outputs) -> list:
+    """Differentiable ``d outputs / d inputs`` (None where an input needs no gradient)."""
+    outs = [o for o in outputs if o is not None]
+    wanted = [i for i in inputs if i is not None and i.requires_grad]
+    grads = iter(torch.autograd.grad(
+        outs, wanted, [torch.zeros_like(o) if g is None else g for o, g in zip(outs, grad_outputs)],
+        create_graph=True, allow_unused=True,
+    ))
+    return [next(grads) if i is not None and i.requires_grad else None for i in inputs]
+
+
 class _LSTMRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xp, w_hh, h0, c0, rec, upd, zh, zc):
         args = (xp, w_hh, h0, c0, rec, upd, zh, zc)
-        gates, gts, cs, tcs, out, hms, hT, cT = maybe_graphed("lstm_f", lstm_forward, args)
-        ctx.save_for_backward(w_hh, h0, c0, gates, gts, cs, tcs, out, hms)
+        with torch.no_grad():
+            gates, gts, cs, tcs, out, hms, hT, cT = maybe_graphed("lstm_f", lstm_forward, args)
+        ctx.save_for_backward(w_hh, h0, c0, gates, gts, cs, tcs, out, hms, xp)
         ctx.masks = (rec, upd, zh, zc)
         return out, hT, cT
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, dout, dhT, dcT):
-        args = (dout, dhT, dcT, *ctx.saved_tensors, *ctx.masks)
-        dA, dW, dh, dc = maybe_graphed("lstm_b", lstm_backward, args)
+        *saved, xp = ctx.saved_tensors
+        rec, upd, zh, zc = ctx.masks
+        if torch.is_grad_enabled():  # create_graph=True: differentiate the plain recurrence
+            w_hh, h0, c0 = saved[:3]
+            outs = reference.projected_recurrence(
+                "lstm", xp, h0, w_hh, c0=c0, **reference_masks(rec, upd, zh, zc))
+            return (*_grads(outs, (xp, w_hh, h0, c0), (dout, dhT, dcT)), None, None, None, None)
+        dA, dW, dh, dc = maybe_graphed("lstm_b", lstm_backward, (dout, dhT, dcT, *saved, rec, upd, zh, zc))
         return dA, dW, dh, dc, None, None, None, None
 
 
@@ -92,15 +131,23 @@ def lstm_recurrence(
 class _GRURecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xp, w_hh, b_hh, h0, rec, upd, zh):
-        rz, ns, ahn, out, hms, hT = maybe_graphed("gru_f", gru_forward, (xp, w_hh, b_hh, h0, rec, upd, zh))
-        ctx.save_for_backward(w_hh, h0, rz, ns, ahn, out, hms)
+        with torch.no_grad():
+            rz, ns, ahn, out, hms, hT = maybe_graphed("gru_f", gru_forward, (xp, w_hh, b_hh, h0, rec, upd, zh))
+        ctx.save_for_backward(w_hh, h0, rz, ns, ahn, out, hms, xp, b_hh)
         ctx.masks = (rec, upd, zh, b_hh is not None)
         return out, hT
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, dout, dhT):
-        dxp, dW, db, dh = maybe_graphed("gru_b", gru_backward, (dout, dhT, *ctx.saved_tensors, *ctx.masks))
+        *saved, xp, b_hh = ctx.saved_tensors
+        rec, upd, zh, has_bias = ctx.masks
+        if torch.is_grad_enabled():  # create_graph=True: differentiate the plain recurrence
+            w_hh, h0 = saved[:2]
+            outs = reference.projected_recurrence("gru", xp, h0, w_hh, b_hh, **reference_masks(rec, upd, zh))
+            dxp, dW, db, dh = _grads(outs[:2], (xp, w_hh, b_hh, h0), (dout, dhT))
+            return dxp, dW, db, dh, None, None, None
+        args = (dout, dhT, *saved, rec, upd, zh, has_bias)
+        dxp, dW, db, dh = maybe_graphed("gru_b", gru_backward, args)
         return dxp, dW, db, dh, None, None, None
 
 
@@ -117,15 +164,22 @@ def gru_recurrence(
 class _RNNRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xp, w_hh, h0, rec, upd, zh, relu):
-        hns, out, hms, hT = maybe_graphed("rnn_f", rnn_forward, (xp, w_hh, h0, rec, upd, zh, relu))
-        ctx.save_for_backward(w_hh, h0, hns, out, hms)
+        with torch.no_grad():
+            hns, out, hms, hT = maybe_graphed("rnn_f", rnn_forward, (xp, w_hh, h0, rec, upd, zh, relu))
+        ctx.save_for_backward(w_hh, h0, hns, out, hms, xp)
         ctx.masks = (rec, upd, zh, relu)
         return out, hT
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, dout, dhT):
-        dA, dW, dh = maybe_graphed("rnn_b", rnn_backward, (dout, dhT, *ctx.saved_tensors, *ctx.masks))
+        *saved, xp = ctx.saved_tensors
+        rec, upd, zh, relu = ctx.masks
+        if torch.is_grad_enabled():  # create_graph=True: differentiate the plain recurrence
+            w_hh, h0 = saved[:2]
+            cell = "rnn_relu" if relu else "rnn_tanh"
+            outs = reference.projected_recurrence(cell, xp, h0, w_hh, **reference_masks(rec, upd, zh))
+            return (*_grads(outs[:2], (xp, w_hh, h0), (dout, dhT)), None, None, None, None)
+        dA, dW, dh = maybe_graphed("rnn_b", rnn_backward, (dout, dhT, *saved, rec, upd, zh, relu))
         return dA, dW, dh, None, None, None, None
 
 

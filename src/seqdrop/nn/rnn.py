@@ -9,6 +9,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from torch import nn
+
 from ..errors import ParameterError
 from .options import RecurrentDropout
 from .rnn_base import SeqdropRNNBase
@@ -78,6 +80,11 @@ def _doc(head: str, example: str, *, extra_args: str = "", zoneout_args: str, ls
     return head + body + example
 
 
+def _no_projections(kwargs: dict) -> None:
+    if "proj_size" in kwargs:  # torch's check and message
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+
+
 class _GatedRNN(SeqdropRNNBase):
     """torch's signature for the gated cells; ``MODE`` names the cell."""
 
@@ -87,13 +94,26 @@ class _GatedRNN(SeqdropRNNBase):
         self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
         batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, **kwargs: Any,
     ) -> None:
-        super().__init__(
-            self.MODE, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs
+        if self.MODE != "LSTM":
+            _no_projections(kwargs)
+        SeqdropRNNBase.__init__(
+            self, self.MODE, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            **kwargs,
         )
 
 
-class LSTM(_GatedRNN):
+class LSTM(_GatedRNN, nn.LSTM):
     MODE = "LSTM"
+
+    def __init__(
+        self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+        batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            proj_size=proj_size, **kwargs,
+        )
 
 
 LSTM.__doc__ = _doc(
@@ -117,6 +137,9 @@ LSTM.__doc__ = _doc(
 
     ``W_h·`` is replaced by its DropConnect version when ``weight_dropout`` is set (one mask
     per forward call) and the last layer's output by ``m^y ⊙ h_t`` (``output_dropout``).
+    With ``proj_size = P > 0`` (torch's 8th argument; Sak et al. 2014)
+    ``h'_t = W_hr (o_t ⊙ tanh(c'_t))`` has ``P`` units: the recurrent mask and zoneout act on
+    them, ``update_dropout`` and ``zoneout_cell`` on the ``hidden_size`` units of ``g``, ``c``.
     Dropout masks are scaled by ``1/(1-p)``; zoneout is not, and at evaluation it uses
     its expectation ``z = p``. Every other mask is off at evaluation.
 """,
@@ -137,7 +160,7 @@ LSTM.__doc__ = _doc(
 )
 
 
-class GRU(_GatedRNN):
+class GRU(_GatedRNN, nn.GRU):
     MODE = "GRU"
 
 
@@ -174,21 +197,20 @@ GRU.__doc__ = _doc(
 )
 
 
-class RNN(SeqdropRNNBase):
+class RNN(SeqdropRNNBase, nn.RNN):
     def __init__(
         self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
         bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
         **kwargs: Any,
     ) -> None:
+        _no_projections(kwargs)
         if nonlinearity not in ("tanh", "relu"):
-            raise ParameterError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ParameterError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs)
+        SeqdropRNNBase.__init__(
+            self, mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **kwargs
+        )
         self.nonlinearity = nonlinearity
-
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s if self.nonlinearity == "tanh" else s + ", nonlinearity='relu'"
 
 
 RNN.__doc__ = _doc(
