@@ -185,7 +185,8 @@ res = sweep(recipe, grid, seeds=seeds, scheduler=scheduler, progress=False,
             store=output_dir() / "sweeps" / "06_tasks")
 assert res.failed.empty, res.failed[["data", "variant", "rate", "error"]]
 trials = res.trials.assign(task=lambda t: t["data"].map(TASK), setting=setting_labels)
-print(f"{len(trials)} trainings; CPU time {trials['seconds'].sum() / 60:.1f} worker-minutes")
+print(f"{len(trials)} trainings; "
+      f"{trials['seconds'].sum() / 60:.1f} worker-minutes (wall clock)")
 res.summary("test_error").pivot_table(index=["data", "variant"], columns="rate",
                                       values="mean", sort=False)
 
