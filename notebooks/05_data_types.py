@@ -217,7 +217,8 @@ assert res.failed.empty, res.failed[["data", "variant", "rate", "error"]]
 trials = res.trials.assign(kind=lambda t: t["data"].map(KIND), setting=setting_labels)
 trials["rel_error"] = relative_change(trials, "test_error", by=["data"], among="setting",
                                       baseline="none")
-print(f"{len(trials)} trainings; CPU time {trials['seconds'].sum() / 60:.1f} worker-minutes")
+print(f"{len(trials)} trainings; "
+      f"{trials['seconds'].sum() / 60:.1f} worker-minutes (wall clock)")
 res.summary("test_error").pivot_table(index=["data", "variant"], columns="rate",
                                       values="mean", sort=False)
 
