@@ -35,6 +35,7 @@ BAD_VALUES = {
     "03_lstm_variants": ("hidden_size", 0),
     "04_gru": ("digits_fraction", 1.5),
     "05_data_types": ("text_tokens", 10),
+    "06_tasks": ("window", 1),
 }
 
 
