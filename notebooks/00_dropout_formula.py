@@ -60,7 +60,8 @@ scheduler = None  # None: a local Dask cluster; "serial"; or tcp://host:8786
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import ParameterError, check_bool, check_float, check_int
+from seqdrop.course import (check_bool, check_float, check_int,
+                            check_scheduler)
 
 p = check_float("p", p, 0.0, 1.0, low_closed=False, high_closed=False)
 n_units = check_int("n_units", n_units, 2, 4096)
@@ -70,10 +71,7 @@ n_seeds = check_int("n_seeds", n_seeds, 2, 100)
 train_steps = check_int("train_steps", train_steps, 1, 1_000_000)
 lr = check_float("lr", lr, 0.0, 1.0, low_closed=False)
 batch_size = check_int("batch_size", batch_size, 1, 4096)
-if scheduler is not None and not isinstance(scheduler, str):
-    raise ParameterError(
-        f"parameter 'scheduler' = {scheduler!r} must be None or a string"
-    )
+scheduler = check_scheduler("scheduler", scheduler)
 check_claims = check_bool("check_claims", check_claims)
 
 # %%

@@ -60,6 +60,7 @@ from seqdrop.course import (
     check_float,
     check_int,
     check_probability,
+    check_scheduler,
 )
 
 p = check_probability("p", p)
@@ -73,10 +74,7 @@ if not isinstance(rates, list) or len(rates) < 2 or 0.0 not in rates or p not in
 rates = [check_probability(f"rates[{i}]", r) for i, r in enumerate(rates)]
 base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
 n_seeds = check_int("n_seeds", n_seeds, 2, 100)
-if scheduler is not None and not isinstance(scheduler, str):
-    raise ParameterError(
-        f"parameter 'scheduler' = {scheduler!r} must be None or a string"
-    )
+scheduler = check_scheduler("scheduler", scheduler)
 check_claims = check_bool("check_claims", check_claims)
 
 # %%

@@ -63,6 +63,7 @@ from seqdrop.course import (
     check_choice,
     check_int,
     check_probability,
+    check_scheduler,
 )
 
 p = check_probability("p", p)
@@ -80,10 +81,7 @@ variants = [check_choice(f"variants[{i}]", v, VARIANTS) for i, v in enumerate(va
 base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
 n_seeds = check_int("n_seeds", n_seeds, 2, 100)
 n_masks = check_int("n_masks", n_masks, 2, 10_000)
-if scheduler is not None and not isinstance(scheduler, str):
-    raise ParameterError(
-        f"parameter 'scheduler' = {scheduler!r} must be None or a string"
-    )
+scheduler = check_scheduler("scheduler", scheduler)
 if interactive is not None:
     interactive = check_bool("interactive", interactive)
 check_claims = check_bool("check_claims", check_claims)

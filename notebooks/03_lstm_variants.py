@@ -70,7 +70,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 
 # %%
 from seqdrop.course import (ParameterError, check_bool, check_choice, check_float,
-                            check_int, check_probability)
+                            check_int, check_probability, check_scheduler)
 from seqdrop.presets import list_presets
 
 p = check_probability("p", p)
@@ -92,9 +92,7 @@ memory_p = check_probability("memory_p", memory_p)
 memory_steps = check_int("memory_steps", memory_steps, 10, 1000)
 base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
 n_seeds = check_int("n_seeds", n_seeds, 2, 100)
-if scheduler is not None and not isinstance(scheduler, str):
-    raise ParameterError(f"parameter 'scheduler' = {scheduler!r} must be None or a "
-                         "string")
+scheduler = check_scheduler("scheduler", scheduler)
 if not isinstance(presets, list):
     raise ParameterError(f"parameter 'presets' = {presets!r} must be a list of preset "
                          "names")

@@ -66,8 +66,8 @@ scheduler = None  # None: local Dask cluster; "serial"; or an address tcp://host
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (ParameterError, check_bool, check_float, check_int,
-                            check_probability)
+from seqdrop.course import (check_bool, check_float, check_int,
+                            check_probability, check_scheduler)
 
 p = check_probability("p", p)
 train_tokens = check_int("train_tokens", train_tokens, 1_000, 929_589)
@@ -86,9 +86,7 @@ digits_epochs = check_int("digits_epochs", digits_epochs, 1, 1000)
 memory_p = check_probability("memory_p", memory_p)
 base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
 n_seeds = check_int("n_seeds", n_seeds, 2, 100)
-if scheduler is not None and not isinstance(scheduler, str):
-    raise ParameterError(f"parameter 'scheduler' = {scheduler!r} must be None or a "
-                         "string")
+scheduler = check_scheduler("scheduler", scheduler)
 check_claims = check_bool("check_claims", check_claims)
 
 # %%

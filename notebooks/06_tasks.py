@@ -70,7 +70,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 
 # %%
 from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
-                            check_positive)
+                            check_positive, check_scheduler)
 from seqdrop.recipes import check_rates, check_variants
 
 globals().update(check_all({
@@ -91,8 +91,7 @@ globals().update(check_all({
     "batch_size": lambda: check_int("batch_size", batch_size, 1, 1024),
     "base_seed": lambda: check_int("base_seed", base_seed, 0, 2**31 - 1),
     "n_seeds": lambda: check_int("n_seeds", n_seeds, 2, 100),
-    "scheduler": lambda: scheduler if scheduler is None or isinstance(scheduler, str)
-    else check_choice("scheduler", scheduler, [None, "serial", "tcp://host:8786"]),
+    "scheduler": lambda: check_scheduler("scheduler", scheduler),
     "check_claims": lambda: check_bool("check_claims", check_claims),
 }))
 

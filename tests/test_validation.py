@@ -68,3 +68,14 @@ def test_one_implementation_behind_every_public_name():
 
     assert seqdrop.params.check_probability is seqdrop.course.check_probability is check_probability
     assert seqdrop.ParameterError is seqdrop.params.ParameterError is ParameterError
+
+
+def test_scheduler_accepts_local_serial_and_addresses_only():
+    from seqdrop._validation import check_scheduler
+
+    assert check_scheduler("scheduler", None) is None
+    assert check_scheduler("scheduler", "serial") == "serial"
+    assert check_scheduler("scheduler", "tcp://10.0.0.1:8786") == "tcp://10.0.0.1:8786"
+    for bad in ("local", "", 3, ["serial"]):
+        with pytest.raises(ParameterError, match=r"'scheduler'.*'serial'.*tcp://"):
+            check_scheduler("scheduler", bad)

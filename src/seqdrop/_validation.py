@@ -14,6 +14,7 @@ from typing import Any
 from .errors import ParameterError
 
 __all__ = [
+    "check_scheduler",
     "ParameterError",
     "check_float",
     "check_int",
@@ -95,6 +96,17 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ParameterError(f"parameter {name!r} = {value!r} must be True or False")
     return value
+
+
+def check_scheduler(name: str, value: Any) -> str | None:
+    """Return a sweep ``scheduler``: ``None`` (a local Dask cluster), ``"serial"`` (in process)
+    or a Dask scheduler address such as ``"tcp://host:8786"``."""
+    if value is None or value == "serial" or (isinstance(value, str) and "://" in value):
+        return value
+    raise ParameterError(
+        f"parameter {name!r} = {value!r} must be None (a local Dask cluster), 'serial' or "
+        "a Dask scheduler address such as 'tcp://host:8786'"
+    )
 
 
 def check_all(checks: Mapping[str, Any]) -> dict[str, Any]:

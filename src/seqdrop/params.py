@@ -14,6 +14,7 @@ from ._validation import (
     check_int,
     check_positive,
     check_probability,
+    check_scheduler,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "check_int",
     "check_positive",
     "check_probability",
+    "check_scheduler",
 ]

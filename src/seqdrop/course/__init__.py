@@ -26,6 +26,7 @@ from .._validation import (
     check_int,
     check_positive,
     check_probability,
+    check_scheduler,
 )
 from .figures import savefig, setup_figures
 from .records import read_records, record
@@ -39,6 +40,7 @@ __all__ = [
     "check_int",
     "check_positive",
     "check_probability",
+    "check_scheduler",
     "read_records",
     "record",
     "savefig",
