@@ -4,8 +4,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from seqdrop.course import record, savefig
+from seqdrop.course import findings, record, record_finding, savefig
 from seqdrop.course.records import RECORD_MIMETYPE, read_records
+from seqdrop.course.summary import _short
 
 
 def test_record_outside_ipython_prints_and_returns(capsys):
@@ -65,3 +66,27 @@ def test_setup_figures_is_the_course_style(tmp_path, monkeypatch):
         with pytest.warns(UserWarning, match="9.0 in wide"):
             savefig(fig, "wide")
         plt.close(fig)
+
+
+def test_record_finding_round_trips_through_a_notebook(capsys):
+    value = record_finding("locked_gain", 1.5, 0.5, 2.5, claim="locked helps", n_seeds=3,
+                           unit="ppl", source="Figure 2")
+    assert "locked_gain" in capsys.readouterr().out
+    nb = {"cells": [{"outputs": [{"data": {RECORD_MIMETYPE: {"name": "locked_gain", "value": value}}}]},
+                    {"outputs": [{"data": {RECORD_MIMETYPE: {"name": "plain", "value": 2.0}}}]}]}
+    found = findings(read_records(nb))
+    assert list(found) == ["locked_gain"]
+    assert found["locked_gain"]["low"] == 0.5 and found["locked_gain"]["n_seeds"] == 3
+    assert _short(value) == "1.5 [0.5, 2.5]"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(mean=3.0, low=0.0, high=2.0), "low <= mean <= high"),
+    (dict(mean=float("nan"), low=0.0, high=2.0), "finite"),
+    (dict(n_seeds=0), "n_seeds"),
+    (dict(claim="  "), "claim"),
+])
+def test_record_finding_refuses_what_is_not_a_finding(kwargs, message):
+    args = dict(mean=1.0, low=0.0, high=2.0, claim="x", n_seeds=3) | kwargs
+    with pytest.raises(ValueError, match=message):
+        record_finding("f", **args)

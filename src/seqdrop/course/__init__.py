@@ -29,7 +29,7 @@ from .._validation import (
     check_scheduler,
 )
 from .figures import savefig, setup_figures
-from .records import read_records, record
+from .records import findings, read_records, record, record_finding
 
 __all__ = [
     "ParameterError",
@@ -41,8 +41,10 @@ __all__ = [
     "check_positive",
     "check_probability",
     "check_scheduler",
+    "findings",
     "read_records",
     "record",
+    "record_finding",
     "savefig",
     "setup_figures",
 ]

@@ -11,9 +11,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RECORD_MIMETYPE", "record", "read_records"]
+__all__ = ["RECORD_MIMETYPE", "FINDING_KIND", "record", "record_finding", "read_records", "findings"]
 
 RECORD_MIMETYPE = "application/vnd.seqdrop.record+json"
+FINDING_KIND = "finding"
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,3 +61,46 @@ def read_records(notebook: str | Path | dict) -> dict[str, Any]:
                     item = json.loads(item)
                 found[item["name"]] = item["value"]
     return found
+
+
+def _finite(name: str, field: str, value: Any) -> float:
+    value = float(value.item() if hasattr(value, "item") else value)
+    if not math.isfinite(value):
+        raise ValueError(f"finding {name!r}: {field} must be a finite number, got {value}")
+    return value
+
+
+def record_finding(
+    name: str,
+    mean: float,
+    low: float,
+    high: float,
+    *,
+    claim: str,
+    unit: str = "",
+    n_seeds: int,
+    source: str = "",
+) -> dict[str, Any]:
+    """Record one finding of a chapter: a mean over ``n_seeds`` seeds with its 95% interval.
+
+    ``claim`` is the sentence the chapter states about it (what its ``assert`` checks);
+    ``source`` optionally names the table or figure it comes from. The summary chapter reads
+    every finding of a run folder back with :func:`findings`. Returns the stored dict.
+    """
+    lo, hi, m = (_finite(name, f, v) for f, v in (("low", low), ("high", high), ("mean", mean)))
+    if not lo <= m <= hi:
+        raise ValueError(f"finding {name!r}: need low <= mean <= high, got {lo} <= {m} <= {hi}")
+    if not isinstance(n_seeds, int) or isinstance(n_seeds, bool) or n_seeds < 1:
+        raise ValueError(f"finding {name!r}: n_seeds must be a positive int, got {n_seeds!r}")
+    if not claim.strip():
+        raise ValueError(f"finding {name!r}: claim must be the sentence the chapter states")
+    value = {"kind": FINDING_KIND, "mean": m, "low": lo, "high": hi, "unit": unit,
+             "n_seeds": n_seeds, "claim": claim.strip(), "source": source}
+    record(name, value)
+    return value
+
+
+def findings(records: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The findings among ``records`` (as returned by :func:`read_records`), by name."""
+    return {k: v for k, v in records.items()
+            if isinstance(v, dict) and v.get("kind") == FINDING_KIND}

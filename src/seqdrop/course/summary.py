@@ -94,6 +94,8 @@ class RunSummary:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, dict) and value.get("kind") == "finding":
+        return f"{value['mean']:.4g} [{value['low']:.4g}, {value['high']:.4g}]"
     if isinstance(value, float):
         return f"{value:.4g}"
     text = str(value)
