@@ -70,13 +70,14 @@ def test_setup_figures_is_the_course_style(tmp_path, monkeypatch):
 
 def test_record_finding_round_trips_through_a_notebook(capsys):
     value = record_finding("locked_gain", 1.5, 0.5, 2.5, claim="locked helps", n_seeds=3,
-                           unit="ppl", source="Figure 2")
+                           unit="ppl", source="Figure 2", tags={"cell": "lstm"})
     assert "locked_gain" in capsys.readouterr().out
     nb = {"cells": [{"outputs": [{"data": {RECORD_MIMETYPE: {"name": "locked_gain", "value": value}}}]},
                     {"outputs": [{"data": {RECORD_MIMETYPE: {"name": "plain", "value": 2.0}}}]}]}
     found = findings(read_records(nb))
     assert list(found) == ["locked_gain"]
     assert found["locked_gain"]["low"] == 0.5 and found["locked_gain"]["n_seeds"] == 3
+    assert found["locked_gain"]["tags"] == {"cell": "lstm"}
     assert _short(value) == "1.5 [0.5, 2.5]"
 
 
@@ -85,6 +86,7 @@ def test_record_finding_round_trips_through_a_notebook(capsys):
     (dict(mean=float("nan"), low=0.0, high=2.0), "finite"),
     (dict(n_seeds=0), "n_seeds"),
     (dict(claim="  "), "claim"),
+    (dict(tags={"cell": 1}), "tags"),
 ])
 def test_record_finding_refuses_what_is_not_a_finding(kwargs, message):
     args = dict(mean=1.0, low=0.0, high=2.0, claim="x", n_seeds=3) | kwargs

@@ -326,3 +326,13 @@ def test_malformed_trial_output_fails_that_trial_only(tmp_path):
     assert "metric 'acc' = [0.1, 0.2] is not a number" in errors[0]
     assert "history is not plain JSON" in errors[1]
     assert "metric 'seed' has the name of a config key" in errors[2]
+
+
+def test_paired_difference_relative_is_percent_of_b_on_the_same_seed():
+    rows = [("a", 0.1, s, 90.0 + 9 * s) for s in range(3)]
+    rows += [("b", 0.1, s, 100.0 + 10 * s) for s in range(3)]
+    d = paired_difference(_table(rows), "acc", by="variant", a="a", b="b", relative=True)
+    assert d["mean"][0] == pytest.approx(-10.0) and d["relative"][0]
+    rows[3] = ("b", 0.1, 0, 0.0)
+    with pytest.raises(SweepError, match="is 0"):
+        paired_difference(_table(rows), "acc", by="variant", a="a", b="b", relative=True)

@@ -80,12 +80,15 @@ def record_finding(
     unit: str = "",
     n_seeds: int,
     source: str = "",
+    tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Record one finding of a chapter: a mean over ``n_seeds`` seeds with its 95% interval.
 
     ``claim`` is the sentence the chapter states about it (what its ``assert`` checks);
-    ``source`` optionally names the table or figure it comes from. The summary chapter reads
-    every finding of a run folder back with :func:`findings`. Returns the stored dict.
+    ``source`` optionally names the table or figure it comes from. ``tags`` (str → str) place a
+    finding in a cross-chapter comparison, e.g. ``{"cell": "lstm", "data": "ptb-word",
+    "task": "lm", "variant": "locked"}``. The summary chapter reads every finding of a run
+    folder back with :func:`findings`. Returns the stored dict.
     """
     lo, hi, m = (_finite(name, f, v) for f, v in (("low", low), ("high", high), ("mean", mean)))
     if not lo <= m <= hi:
@@ -94,8 +97,11 @@ def record_finding(
         raise ValueError(f"finding {name!r}: n_seeds must be a positive int, got {n_seeds!r}")
     if not claim.strip():
         raise ValueError(f"finding {name!r}: claim must be the sentence the chapter states")
+    tags = dict(tags or {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        raise ValueError(f"finding {name!r}: tags must map str to str, got {tags!r}")
     value = {"kind": FINDING_KIND, "mean": m, "low": lo, "high": hi, "unit": unit,
-             "n_seeds": n_seeds, "claim": claim.strip(), "source": source}
+             "n_seeds": n_seeds, "claim": claim.strip(), "source": source, "tags": tags}
     record(name, value)
     return value
 

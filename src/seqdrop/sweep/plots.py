@@ -25,7 +25,8 @@ def plot_paired_difference(diff: pd.DataFrame, x: str | None = None, ax: Any = N
 
     if diff.empty:
         raise SweepError("no paired differences to plot")
-    groups = [c for c in diff.columns if c not in ("metric", "a", "b", "mean", "ci_low", "ci_high", "n", "significant")]
+    groups = [c for c in diff.columns if c not in ("metric", "a", "b", "mean", "ci_low", "ci_high", "n", "significant",
+                                                   "relative")]
     if x is None:
         if len(groups) > 1:
             raise SweepError(f"several group columns {groups}: say which one goes on the x axis with x=")
@@ -43,5 +44,6 @@ def plot_paired_difference(diff: pd.DataFrame, x: str | None = None, ax: Any = N
     if x:
         ax.set_xlabel(x)
     first = diff.iloc[0]
-    ax.set_ylabel(f"Δ {first['metric']} ({first['a']} − {first['b']})")
+    unit = f", % of {first['b']}" if first.get("relative", False) else ""
+    ax.set_ylabel(f"Δ {first['metric']} ({first['a']} − {first['b']}{unit})")
     return ax

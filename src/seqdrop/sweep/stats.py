@@ -67,8 +67,12 @@ def paired_difference(
     within: Sequence[str] | None = None,
     seed: str = "seed",
     confidence: float = 0.95,
+    relative: bool = False,
 ) -> pd.DataFrame:
     """Mean and CI over seeds of ``metric[by == a] − metric[by == b]``, paired by seed.
+
+    ``relative=True``: the per-seed difference in percent of ``b``'s value on the same seed,
+    ``100 (a − b) / |b|`` (e.g. a variant's perplexity change relative to no dropout).
 
     ``within``: other config columns to keep apart (one result row per combination); by
     default the grid keys that vary (from ``df.attrs["grid_keys"]``). ``significant`` is true
@@ -92,6 +96,11 @@ def paired_difference(
             raise SweepError(f"several trials per seed for {by} = {value!r}: pass within=[...] naming the other config keys")
         side[name] = part.set_index(index)[metric]
     diff = (side["a"] - side["b"]).dropna()
+    if relative:
+        base = side["b"].reindex(diff.index).abs()
+        if (base == 0).any():
+            raise SweepError(f"relative difference: {metric} is 0 for {by} = {b!r} on some seed")
+        diff = 100.0 * diff / base
     if diff.empty:
         raise SweepError(f"{by} = {a!r} and {by} = {b!r} share no seed: nothing to pair")
     rows = []
@@ -100,7 +109,7 @@ def paired_difference(
         key = key if isinstance(key, tuple) else (key,)
         mean, low, high, n = mean_ci(part.to_numpy(), confidence)
         significant = bool(n > 1 and (low > 0 or high < 0))
-        rows.append({**dict(zip(within, key)), "metric": metric, "a": a, "b": b,
+        rows.append({**dict(zip(within, key)), "metric": metric, "a": a, "b": b, "relative": relative,
                      "mean": mean, "ci_low": low, "ci_high": high, "n": n, "significant": significant})
     return pd.DataFrame(rows)
 
