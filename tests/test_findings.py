@@ -10,10 +10,13 @@ import pandas as pd
 import pytest
 
 from seqdrop.course.records import FINDING_KIND
+from seqdrop.errors import ParameterError
 from seqdrop.experiments.faq import QUESTIONS, answer_faq, formula_check
 from seqdrop.experiments.findings import (
     RUN_DIR_ENV,
     FindingsError,
+    check_run_dir,
+    export_records,
     find_run_dir,
     findings_table,
     gain_name,
@@ -22,6 +25,7 @@ from seqdrop.experiments.findings import (
     plot_variant_gains,
     run_command,
     variant_gains,
+    verdict_counts,
 )
 
 
@@ -100,6 +104,10 @@ def test_complete_run_table_figure_and_answers(tmp_path):
     assert sorted(gains["cell"]) == ["gru", "lstm", "lstm", "lstm"]
     fig = plot_variant_gains(gains)
     assert len(fig.axes) == 2 and fig.get_size_inches()[0] <= 7
+    assert len(fig.axes[0].get_yticks()) == 3, "one row per task, data set and chapter"
+    counts = verdict_counts(gains)
+    assert counts.loc[("lm", "lstm")].tolist() == [1, 0, 1]
+    assert counts.loc[("classification", "lstm"), "within noise"] == 1
     answers = answer_faq(run)
     assert [a.question for a in answers] == [q for q, _ in QUESTIONS]
     q3, q4 = answers[2].text, answers[3].text
@@ -184,3 +192,29 @@ def test_runner_tells_a_notebook_its_run_folder(tmp_path):
     out, (result,) = run_notebooks("smoke", "*", tmp_path / "run", progress=False,
                                    notebooks_path=nbdir, params_path=pdir)
     assert result.records == {"run_dir": str(out.resolve())}
+
+
+def test_export_keeps_records_only_and_reads_back(tmp_path):
+    src = write_run(tmp_path / "course-x", COMPLETE)
+    summary = json.loads((src / "summary.json").read_text())
+    summary["notebooks"][0].update(output="/abs/path.ipynb", error="", seconds=3.2)
+    (src / "summary.json").write_text(json.dumps(summary))
+    dest = export_records(src, tmp_path / "fixture").parent
+    entry = json.loads((dest / "summary.json").read_text())["notebooks"][0]
+    assert set(entry) == {"notebook", "status", "parameters", "records"}
+    assert load_findings(dest).table.equals(load_findings(src).table)
+
+
+def test_check_run_dir():
+    assert check_run_dir("run_dir", None) is None
+    assert check_run_dir("run_dir", "runs/x") == "runs/x"
+    for bad in ("", 3, ["runs/x"]):
+        with pytest.raises(ParameterError, match="'run_dir'"):
+            check_run_dir("run_dir", bad)
+
+
+def test_no_gain_anywhere_contradicts_the_article(tmp_path):
+    flat = {"06_tasks": {"gain_06_x": gain("lstm", "ptb-word", "lm", "gal", 1.0, -1.0, 3.0)}}
+    answers = answer_faq(load_findings(write_run(tmp_path / "course-4", flat)))
+    assert answers[2].contradicts and answers[3].contradicts
+    assert "0 of 1 comparisons" in answers[3].text

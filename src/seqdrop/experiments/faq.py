@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -112,7 +113,7 @@ def formula_check(p: float = 0.3, n_units: int = 200, n_masks: int = 2000,
     m = float(ratio.mean())
     return {"p": p, "article": float((h * p).sum() / h.sum()), "inverted": m,
             "inverted_low": m - half, "inverted_high": m + half,
-            "article_varies": 0.0, "inverted_sd": float(ratio.std())}
+            "inverted_sd": float(ratio.std())}
 
 
 def _q1(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
@@ -159,13 +160,16 @@ def _q3(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
     helps, hurts, flat = _gain_counts(g)
     used = tuple(sorted(set(g["notebook"])))
     cells, data = sorted(set(g["cell"])), sorted(set(g["data"]))
-    text = (f"Every cell ({', '.join(cells)}) and data type ({', '.join(data)}) measured here "
-            f"takes dropout, but where the mask goes matters: of {len(g)} variant × cell × "
+    text = (f"Chapters {', '.join(c[:2] for c in used)} put dropout into "
+            f"{', '.join(cells)} cells on {', '.join(data)}: of {len(g)} variant × cell × "
             f"data comparisons against no dropout (relative test gain, paired over seeds), "
             f"{helps} gain beyond noise, {hurts} lose and {flat} are within noise.")
     if helps:
         text += " The clearest gains: " + _where(g[g["low"] > 0]) + "."
-    return text, used, False
+    else:
+        text += (" None gains at this scale: adding dropout to a recurrent model is not by "
+                 "itself an improvement; it needs a model that overfits.")
+    return text, used, helps == 0
 
 
 def _q4(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
@@ -188,9 +192,19 @@ def _q4(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
         text += " As data and models grow: " + _cite(scale)
     if contradicts:
         text += (" So \"dropout improves performance\" holds only where the model overfits "
-                 "its training data; elsewhere the rate must be chosen on validation data, "
-                 "and it is often 0.")
+                 "its training data; elsewhere the rate must be chosen on validation data"
+                 + _none_wins(run) + ".")
     return text, tuple(sorted(set(g["notebook"]))), contradicts
+
+
+def _none_wins(run: RunFindings) -> str:
+    """How often "no dropout" won the choice on validation data (``best_setting_*`` records)."""
+    picks = [v for rec in run.records.values() for k, v in rec.items()
+             if k.startswith("best_setting_")]
+    if not picks:
+        return ""
+    none = sum(p == "none" for p in picks)
+    return f", where no dropout won {none} of the {len(picks)} choices recorded in this run"
 
 
 def _q5(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
@@ -209,8 +223,8 @@ def _q5(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
     return text, (F00,), True
 
 
-def _q6(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
-    c = formula_check()
+def _q6(run: RunFindings, p: float = 0.3) -> tuple[str, tuple[str, ...], bool]:
+    c = formula_check(p)
     text = (f"The formula multiplies each input by the probability itself, so nothing is "
             f"random: at p = {c['p']:g} it shrinks the mean input to {c['article']:.2f} of "
             f"its value at every call, whereas dropout draws a Bernoulli keep-mask "
@@ -225,23 +239,26 @@ def _q6(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
     return text, (F00,), True
 
 
-#: each question's builder and the notebooks it needs
-BUILDERS: tuple[tuple[Callable[[RunFindings], tuple[str, tuple[str, ...], bool]],
-                      tuple[str, ...]], ...] = (
-    (_q1, (F00, F01)), (_q2, (F01,)), (_q3, VARIANT_CHAPTERS),
-    (_q4, (*VARIANT_CHAPTERS, "07_scale")), (_q5, (F00,)), (_q6, (F00,)),
-)
+Builder = Callable[[RunFindings], tuple[str, tuple[str, ...], bool]]
 
 
-def answer_faq(run: RunFindings) -> list[Answer]:
-    """The six answers, each from the findings of ``run``; missing chapters are named."""
+def answer_faq(run: RunFindings, *, formula_p: float = 0.3) -> list[Answer]:
+    """The six answers, each from the findings of ``run``; missing chapters are named.
+
+    ``formula_p``: the drop probability of the formula check in answer 6.
+    """
+    builders: tuple[tuple[Builder, tuple[str, ...]], ...] = (
+        (_q1, (F00, F01)), (_q2, (F01,)), (_q3, VARIANT_CHAPTERS),
+        (_q4, (*VARIANT_CHAPTERS, "07_scale")), (_q5, (F00,)),
+        (partial(_q6, p=formula_p), (F00,)),
+    )
     answers = []
-    for i, ((question, article), (build, needs)) in enumerate(zip(QUESTIONS, BUILDERS), 1):
+    for i, ((question, article), (build, needs)) in enumerate(zip(QUESTIONS, builders), 1):
         text, used, contradicts = build(run)
         missing = tuple(run.missing(needs))
         if not text and not missing:
-            text = (f"Chapters {', '.join(n[:2] for n in needs)} ran, but their run "
-                    "recorded no finding that answers it: rerun them with the current "
+            text = (f"Chapter{'s' * (len(needs) > 1)} {', '.join(n[:2] for n in needs)} "
+                    "ran, but recorded no finding that answers it: rerun with the current "
                     f"notebooks (`{run.command(needs)} --overwrite`).")
         elif not text:
             text = "This run folder holds no finding that answers it yet."

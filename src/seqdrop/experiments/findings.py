@@ -26,13 +26,15 @@ import pandas as pd
 
 from ..course.records import findings
 from ..course.summary import SUMMARY_FILE
-from ..errors import SeqdropError
+from ..errors import ParameterError, SeqdropError
+from ..io import atomic_write_text
 from ..paths import project_root, runs_dir
 from ..sweep import paired_difference
 
 __all__ = ["RUN_DIR_ENV", "TAGS", "FindingsError", "RunFindings", "variant_gains",
            "gain_name", "gain_tags", "find_run_dir", "load_findings", "run_command",
-           "findings_table", "plot_variant_gains"]
+           "findings_table", "plot_variant_gains", "verdict_counts", "check_run_dir",
+           "export_records"]
 
 #: set by ``seqdrop run`` for each notebook it executes: the run folder (``summary.json``)
 RUN_DIR_ENV = "SEQDROP_RUN_DIR"
@@ -220,34 +222,66 @@ def findings_table(run: RunFindings) -> pd.DataFrame:
                          "claim": t["claim"]}).set_index(["chapter", "finding"])
 
 
-def plot_variant_gains(gains: pd.DataFrame, *, width: float = 7.0) -> Any:
-    """Forest plot of variant gains (%, 95% CI): one panel per cell, one row per data set and
-    task, one colour per variant; the zero line is "no better than no dropout"."""
+def verdict_counts(gains: pd.DataFrame, by: Iterable[str] = ("task", "cell")) -> pd.DataFrame:
+    """Per group of ``by``: how many gains lie above zero, below zero, or straddle it."""
+    verdict = pd.Series("within noise", index=gains.index)
+    verdict[gains["low"] > 0] = "gains"
+    verdict[gains["high"] < 0] = "loses"
+    counts = pd.crosstab([gains[k] for k in by], verdict)
+    return counts.reindex(columns=["gains", "within noise", "loses"], fill_value=0)
+
+
+def plot_variant_gains(gains: pd.DataFrame, *, width: float = 7.0,
+                       title: str = "test gain over no dropout (%, 95% CI, paired by seed)"
+                       ) -> Any:
+    """Forest plot of variant gains (%, 95% CI): one panel per cell, one row per task, data
+    set and chapter, one colour per variant; the grey line is "as good as no dropout"."""
     import matplotlib.pyplot as plt
 
     if gains.empty:
         raise FindingsError("no variant gains to plot: run chapters 02–06 into this folder")
+    gains = gains.assign(chapter=gains["notebook"].str[:2])
     cells = sorted(gains["cell"].unique())
-    rows = sorted({(t, d) for t, d in zip(gains["task"], gains["data"])})
+    rows = sorted(set(zip(gains["task"], gains["data"], gains["chapter"])))
     variants = sorted(gains["variant"].unique())
     colors = dict(zip(variants, plt.get_cmap("tab10").colors))
-    height = 1.2 + 0.45 * len(rows) * max(1.0, len(variants) / 3)
+    height = 1.4 + 0.4 * len(rows) * max(1.0, len(variants) / 3)
     fig, axes = plt.subplots(1, len(cells), sharey=True, squeeze=False,
                              figsize=(width, min(height, 9.0)))
     step = 0.8 / max(1, len(variants))
     offset = {v: (i - (len(variants) - 1) / 2) * step for i, v in enumerate(variants)}
     for ax, cell in zip(axes[0], cells):
         for _, r in gains[gains["cell"] == cell].iterrows():
-            y = rows.index((r["task"], r["data"])) + offset[r["variant"]]
+            y = rows.index((r["task"], r["data"], r["chapter"])) + offset[r["variant"]]
             err = [[r["mean"] - r["low"]], [r["high"] - r["mean"]]]
             ax.errorbar(r["mean"], y, xerr=err, fmt="o", ms=4, capsize=2,
                         color=colors[r["variant"]])
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set(title=cell, xlabel="test gain vs no dropout (%)")
-    axes[0][0].set_yticks(range(len(rows)), [f"{d}\n({t})" for t, d in rows])
+        ax.set(title=f"cell: {cell}", xlabel="gain (%)")
+    axes[0][0].set_yticks(range(len(rows)), [f"{d} ({t})\nchapter {c}" for t, d, c in rows],
+                          fontsize=9)
     axes[0][0].invert_yaxis()
     handles = [plt.Line2D([], [], marker="o", ls="", color=colors[v]) for v in variants]
-    fig.legend(handles, variants, loc="lower center", ncols=min(6, len(variants)), fontsize=9,
-               frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles, variants, loc="lower center", ncols=min(6, len(variants)),
+               fontsize=9, frameon=False)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
+
+
+def check_run_dir(name: str, value: Any) -> str | None:
+    """A notebook parameter naming a run folder: ``None`` or a non-empty path string."""
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value
+    raise ParameterError(f"parameter {name!r} = {value!r} must be None or a run folder path")
+
+
+def export_records(run_dir: str | Path, dest: str | Path) -> Path:
+    """Copy a run's ``summary.json`` to ``dest`` keeping only each notebook's name, status,
+    parameters and records (no paths, errors or timings): a small, portable test fixture."""
+    summary = _read_summary(Path(run_dir) / SUMMARY_FILE)
+    keep = ("notebook", "status", "parameters", "records")
+    entries = [{k: e.get(k) for k in keep} for _, e in sorted(summary["entries"].items())]
+    payload = {"profile": summary["profile"], "notebooks": entries}
+    Path(dest).mkdir(parents=True, exist_ok=True)
+    return atomic_write_text(Path(dest) / SUMMARY_FILE, json.dumps(payload, indent=1) + "\n")
