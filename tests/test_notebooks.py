@@ -37,6 +37,7 @@ BAD_VALUES = {
     "05_data_types": ("text_tokens", 10),
     "06_tasks": ("window", 1),
     "09_reproductions": ("width", 1.5),
+    "10_summary": ("formula_p", 1.0),
 }
 
 
