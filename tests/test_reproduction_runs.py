@@ -5,9 +5,9 @@ import pytest
 
 from seqdrop.experiments.reproduction_runs import (
     course_overrides, full_schedule_hours, planned_schedule, reproduction_trial,
-    shortening_sentence,
+    shortening_sentence, unigram_baseline,
 )
-from seqdrop.experiments.reproductions import MC_RESULT, load_runs
+from seqdrop.experiments.reproductions import MC_RESULT, load_runs, read_result
 
 
 def test_course_overrides_and_the_planned_schedule():
@@ -50,3 +50,5 @@ def test_trial_trains_once_then_reads_the_run_back(tmp_path):
     assert len(list(tmp_path.glob("*/" + MC_RESULT))) == 1
     again = reproduction_trial(config)
     assert again == first
+    unigram = unigram_baseline(read_result(run["path"]))
+    assert 10 < unigram < 10_000

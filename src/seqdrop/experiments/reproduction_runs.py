@@ -26,11 +26,12 @@ from ..io import atomic_write_json
 from ..presets import PRESETS, RESULT, build_model, get_preset, reproduce, train_config
 from ..sweep.spec import trial_function
 from ..train.trainer import BEST, CHECKPOINT, HISTORY
-from .mc_perplexity import mc_perplexity
+from ..utils import pick_device
+from .lm_scores import mc_perplexity, unigram_perplexity
 from .reproductions import MC_RESULT, PTB_TRAIN_TOKENS, describe_schedule, read_result
 
-__all__ = ["course_overrides", "planned_schedule", "shortening_sentence", "reproduction_trial", "measure_throughput",
-           "full_schedule_hours"]
+__all__ = ["course_overrides", "planned_schedule", "shortening_sentence", "unigram_baseline",
+           "reproduction_trial", "measure_throughput", "full_schedule_hours"]
 
 
 def course_overrides(name: str, *, width: float = 1.0, train_tokens: int | None = None,
@@ -60,7 +61,8 @@ def planned_schedule(name: str, **shortening: Any) -> dict[str, Any]:
     kw = course_overrides(name, **shortening)
     train = {k: kw[k] for k in ("epochs", "max_eval_batches") if k in kw}
     return describe_schedule({"preset": name, "overrides": {
-        "train": train, "model": kw.get("model_overrides", {}), "data": kw.get("data_overrides", {})}})
+        "train": train, "model": kw.get("model_overrides", {}),
+        "data": kw.get("data_overrides", {})}})
 
 
 def shortening_sentence(names: list[str], *, width: float = 1.0, train_tokens: int | None = None,
@@ -99,13 +101,15 @@ def _throughput(folder: Path) -> float:
         return math.nan
 
 
-def measure_throughput(name: str, folder: str | Path, *, steps: int = 2, device: str = "auto") -> float:
+def measure_throughput(name: str, folder: str | Path, *, steps: int = 2,
+                       device: str = "auto") -> float:
     """Training words per second of preset ``name`` at its full size, over ``steps`` optimizer
     steps of a capped run in ``folder`` (the first step's start-up cost included)."""
     c = train_config(name)
     words = round(c.batch_size * c.bptt * 1.5) * (steps + 2)  # AWD's windows vary in length
     reproduce(name, folder, progress=False, verbose=False, device=device, max_steps=steps,
-              max_eval_batches=1, data_overrides={"max_tokens": max(words, 4 * c.eval_batch_size * c.bptt)})
+              max_eval_batches=1,
+              data_overrides={"max_tokens": max(words, 4 * c.eval_batch_size * c.bptt)})
     return _throughput(Path(folder))
 
 
@@ -148,8 +152,20 @@ def reproduction_trial(config: dict[str, Any]) -> dict[str, Any]:
            "steps": result["steps"], "tokens_per_s": _throughput(folder),
            "run_dir": str(folder)}
     if c["mc_samples"]:
-        out |= _mc_evaluate(folder, result, c["mc_samples"], c["seed"])
+        out |= _mc_evaluate(folder, result, c["mc_samples"], c["seed"], c["device"])
     return out
+
+
+def unigram_baseline(result: dict[str, Any]) -> float:
+    """Perplexity of a context-free (unigram) model on the test windows a run was scored on,
+    from the data and evaluation overrides recorded in its ``result.json``."""
+    preset = get_preset(result["preset"])
+    overrides = result.get("overrides") or {}
+    corpus = load_dataset(preset.data, **(overrides.get("data") or {}))
+    c = train_config(preset, **(overrides.get("train") or {}))
+    return unigram_perplexity(corpus.train, corpus.test, corpus.vocab_size,
+                              batch_size=c.eval_batch_size, bptt=c.bptt,
+                              max_batches=c.max_eval_batches)
 
 
 def _rebuild(folder: Path, result: dict[str, Any]) -> tuple[nn.Module, Any, Any]:
@@ -162,15 +178,18 @@ def _rebuild(folder: Path, result: dict[str, Any]) -> tuple[nn.Module, Any, Any]
     return model, corpus, train_config(preset, **(overrides.get("train") or {}))
 
 
-def _mc_evaluate(folder: Path, result: dict[str, Any], n_samples: int, seed: int) -> dict[str, Any]:
+def _mc_evaluate(folder: Path, result: dict[str, Any], n_samples: int, seed: int,
+                 device: str) -> dict[str, Any]:
     done = folder / MC_RESULT
     if done.exists():
         saved = json.loads(done.read_text())
         if saved.get("n_samples") == n_samples:
             return {k: saved[k] for k in ("ws_test_ppl", "mc_test_ppl", "mc_seconds")}
     model, corpus, config = _rebuild(folder, result)
+    model.to(pick_device(device))
     t0 = time.perf_counter()
-    ws, mc = mc_perplexity(model, corpus.test, n_samples=n_samples, batch_size=config.eval_batch_size,
+    ws, mc = mc_perplexity(model, corpus.test, n_samples=n_samples,
+                           batch_size=config.eval_batch_size,
                            bptt=config.bptt, max_batches=config.max_eval_batches, seed=seed)
     out = {"ws_test_ppl": ws, "mc_test_ppl": mc, "mc_seconds": time.perf_counter() - t0}
     atomic_write_json(done, {**out, "n_samples": n_samples})

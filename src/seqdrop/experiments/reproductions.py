@@ -126,10 +126,12 @@ def read_result(path: str | Path) -> dict[str, Any]:
     measured = result.get("measured")
     for key in ("val_ppl", "test_ppl"):
         value = measured.get(key) if isinstance(measured, dict) else None
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
             raise ResultFileError(f"{path}: measured {key} is {value!r}, not a finite number")
     if not isinstance(result.get("published"), dict):
-        result["published"] = get_preset(result["preset"]).published if result["preset"] in PRESETS else {}
+        known = result["preset"] in PRESETS
+        result["published"] = get_preset(result["preset"]).published if known else {}
     return result
 
 
@@ -151,7 +153,7 @@ def _row(path: Path, root: Path, result: dict[str, Any]) -> dict[str, Any]:
            "steps": result.get("steps"), "wall_seconds": result.get("wall_seconds"),
            "device": result.get("device"), "comparable": schedule["comparable"],
            "token_share": schedule["token_share"], "schedule": schedule["text"],
-           "run": _relative(path.parent, root)}
+           "run": _relative(path.parent, root), "path": str(path)}
     mc = path.parent / MC_RESULT
     if mc.exists():
         try:
@@ -226,7 +228,8 @@ def gap_table(runs: pd.DataFrame, *, threshold: float = GAP_THRESHOLD_PCT,
             published = _published(group, column, preset)
             gap = 100 * (mean - published) / published if published == published else math.nan
             flag = ("no published number" if gap != gap else
-                    f"beyond ±{threshold:g}%" if abs(gap) > threshold else f"within ±{threshold:g}%")
+                    f"beyond ±{threshold:g}%" if abs(gap) > threshold else
+                    f"within ±{threshold:g}%")
             rows.append({"preset": preset, "metric": metric, "n_seeds": n, "mean": mean,
                          "low": low, "high": high, "published": published, "gap_pct": gap,
                          "flag": flag, "comparable": bool(group["comparable"].eq(True).all())})

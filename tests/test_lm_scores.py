@@ -1,4 +1,4 @@
-"""seqdrop.experiments.mc_perplexity: Monte-Carlo dropout perplexity of a language model."""
+"""seqdrop.experiments.lm_scores: MC-dropout and unigram perplexities of a language model."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from seqdrop.experiments.mc_perplexity import mc_perplexity
+from seqdrop.experiments.lm_scores import mc_perplexity, unigram_perplexity
 from seqdrop.models import RNNLanguageModel
 from seqdrop.nn import RecurrentDropout
 
@@ -50,3 +50,14 @@ def test_mc_perplexity_averages_probabilities_not_log_probabilities():
                 probs.append(torch.cat(p))
     expected = math.exp(-torch.stack(probs).mean(0).log().mean().item())
     assert mc == pytest.approx(expected, rel=1e-5)
+
+
+def test_unigram_perplexity_is_the_smoothed_frequency_model():
+    train = torch.tensor([0, 0, 0, 1])  # counts + 1: 4, 2, 1 of 7
+    stream = torch.tensor([0, 1, 2, 0] * 10)
+    ppl = unigram_perplexity(train, stream, 3, batch_size=1, bptt=39)
+    targets = stream[1:]
+    expected = math.exp(-torch.tensor([4 / 7, 2 / 7, 1 / 7]).log()[targets].mean().item())
+    assert ppl == pytest.approx(expected)
+    uniform = unigram_perplexity(torch.arange(5), torch.arange(5).repeat(8), 5, batch_size=2)
+    assert uniform == pytest.approx(5.0)
