@@ -190,9 +190,10 @@ plan.assign(token_share=plan["token_share"].map("{:.3%}".format),
 # %%
 if runs_dir is None:
     root = output_dir() / "reproductions"
+    full_size = width == 1.0  # keep the weights of full-size runs only (disk)
     grid = [{"preset": [name], **{k: [v] for k, v in shortening.items()},
              "mc_samples": [mc_samples if name in PUBLISHED_MC_TEST else 0],
-             "runs_root": [str(root)]} for name in presets]
+             "runs_root": [str(root)], "keep_weights": [full_size]} for name in presets]
     res = sweep(reproduction_trial, grid, seeds=seeds, scheduler=scheduler,
                 progress=False, store=output_dir() / "sweeps" / "09_reproductions")
     assert res.failed.empty, res.failed[["preset", "seed", "error"]]

@@ -39,7 +39,8 @@ def test_full_schedule_hours():
 
 def test_trial_trains_once_then_reads_the_run_back(tmp_path):
     config = dict(preset="gal-medium", width=0.02, train_tokens=2_000, epochs=1,
-                  eval_batches=2, mc_samples=2, runs_root=str(tmp_path), device="cpu", seed=0)
+                  eval_batches=2, mc_samples=2, runs_root=str(tmp_path), device="cpu", seed=0,
+                  keep_weights=True)
     first = reproduction_trial(config)
     run = load_runs(tmp_path).runs.iloc[0]
     assert not run["comparable"] and "1 of 39 epochs" in run["schedule"]
@@ -50,5 +51,7 @@ def test_trial_trains_once_then_reads_the_run_back(tmp_path):
     assert len(list(tmp_path.glob("*/" + MC_RESULT))) == 1
     again = reproduction_trial(config)
     assert again == first
+    lean = reproduction_trial(config | {"keep_weights": False})  # reads it back, drops weights
+    assert lean == first and not list(tmp_path.glob("*/*.pt"))
     unigram = unigram_baseline(read_result(run["path"]))
     assert 10 < unigram < 10_000

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_bool, check_choice, check_float, check_int
 from ..data import load_dataset
 from ..io import atomic_write_json
 from ..presets import PRESETS, RESULT, build_model, get_preset, reproduce, train_config
@@ -121,7 +121,8 @@ def full_schedule_hours(name: str, tokens_per_s: float) -> float:
 
 @trial_function(
     defaults=dict(preset="zaremba-small", width=1.0, train_tokens=None, epochs=None,
-                  eval_batches=None, mc_samples=0, runs_root=None, device="auto"),
+                  eval_batches=None, mc_samples=0, runs_root=None, device="auto",
+                  keep_weights=True),
     checks=dict(
         preset=lambda k, v: check_choice(k, v, list(PRESETS)),
         width=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
@@ -129,14 +130,16 @@ def full_schedule_hours(name: str, tokens_per_s: float) -> float:
         epochs=lambda k, v: v if v is None else check_int(k, v, 1, 10_000),
         eval_batches=lambda k, v: v if v is None else check_int(k, v, 1, 100_000),
         mc_samples=lambda k, v: check_int(k, v, 0, 100_000),
+        keep_weights=check_bool,
     ),
 )
 def reproduction_trial(config: dict[str, Any]) -> dict[str, Any]:
     """Train preset ``config['preset']`` for one seed (or read its finished run back).
 
-    Metrics: ``val_ppl``/``test_ppl`` at the best epoch, ``steps``, ``tokens_per_s``,
-    ``n_params``, ``run_dir``; with ``mc_samples`` > 0 also ``mc_test_ppl`` and the weight-
-    scaling ``ws_test_ppl`` on the same windows (written to ``mc.json`` in the run folder).
+    Metrics: ``val_ppl``/``test_ppl`` at the best epoch, ``steps``, ``tokens_per_s`` and
+    ``run_dir``; with ``mc_samples`` > 0 also ``mc_test_ppl`` and the weight-scaling
+    ``ws_test_ppl`` on the same windows (kept in ``mc.json`` in the run folder). With
+    ``keep_weights=False`` the finished run's ``checkpoint.pt`` and ``best.pt`` are deleted.
     """
     c = config
     folder = _run_folder(c)
@@ -153,6 +156,9 @@ def reproduction_trial(config: dict[str, Any]) -> dict[str, Any]:
            "run_dir": str(folder)}
     if c["mc_samples"]:
         out |= _mc_evaluate(folder, result, c["mc_samples"], c["seed"], c["device"])
+    if not c["keep_weights"]:  # a finished course run: its weights are not worth the disk
+        for name in (CHECKPOINT, BEST):
+            (folder / name).unlink(missing_ok=True)
     return out
 
 
@@ -185,6 +191,8 @@ def _mc_evaluate(folder: Path, result: dict[str, Any], n_samples: int, seed: int
         saved = json.loads(done.read_text())
         if saved.get("n_samples") == n_samples:
             return {k: saved[k] for k in ("ws_test_ppl", "mc_test_ppl", "mc_seconds")}
+    if not (folder / BEST).exists():
+        return {}  # the weights were not kept: nothing to score
     model, corpus, config = _rebuild(folder, result)
     model.to(pick_device(device))
     t0 = time.perf_counter()
