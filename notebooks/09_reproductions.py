@@ -45,10 +45,11 @@
 # **Prerequisites and run time.** Chapters 02–04 (the variants and the cells) and 08
 # (MC dropout). Run time: smoke about 15 s; course profile (the defaults: seven presets at a
 # fifth of their width on 60,000 PTB words for one epoch, two seeds, plus timing each
-# preset at full size) about 3 minutes on 2 idle cores (two workers with one thread each),
-# measured as about 300 CPU-seconds on a shared machine; paper profile (`params/paper.yaml`:
-# the published schedules, 3 seeds) days of GPU time, an estimate (section 5), not a
-# measurement. With `runs_dir` set, the notebook only reads finished runs (seconds).
+# preset at full size) about 2 minutes on 2 idle cores (two workers with one thread each),
+# from about 225 CPU-seconds measured on a shared machine; paper profile
+# (`params/paper.yaml`: the published schedules, 3 seeds) days of GPU time, an estimate
+# (section 6), not a measurement. With `runs_dir` set, the notebook only reads finished
+# runs (seconds).
 
 # %% tags=["parameters"]
 # of seqdrop.presets.list_presets()
@@ -155,7 +156,7 @@ pd.DataFrame([preset_row(n) for n in presets]).set_index("preset")
 # %% [markdown]
 # ## 2. What this run changes
 #
-# The published schedules take hours to days on a GPU (section 5). The course profile
+# The published schedules take hours to days on a GPU (section 6). The course profile
 # keeps every preset's hyperparameters (optimizer, learning rate and its decay, dropout
 # sites and rates, batch size, BPTT length, initialisation, clipping) and shortens three
 # things: the number of epochs, the number of PTB words (the first `train_tokens` of each
