@@ -48,7 +48,7 @@
 # %% tags=["parameters"]
 cell = "lstm"  # "lstm" or "gru"
 hidden_size = 64  # recurrent units (the same model for every data type)
-variants = ["zaremba", "gal", "input"]  # of seqdrop.recipes.VARIANTS (also "weight_drop")
+variants = ["zaremba", "gal", "input"]  # also "weight_drop"; see recipes.VARIANTS
 rates = [0.25, 0.5]  # drop probabilities; the no-dropout baseline (rate 0) always runs
 text_tokens = 10_000  # leading char-PTB symbols of each split (of 5,017,482 for training)
 audio_fraction = 0.25  # share of the 2,400 FSDD training recordings
@@ -64,7 +64,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 # %%
 from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
                             check_positive, check_scheduler)
-from seqdrop.recipes import check_rates, check_variants
+from seqdrop.experiments.recipes import check_rates, check_variants
 
 fraction = dict(low=0.0, high=1.0, low_closed=False)
 globals().update(check_all({
@@ -94,11 +94,11 @@ import torch
 from seqdrop.course import record, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
-from seqdrop.rates import (best_settings, effects, relative_change, transfer_gains,
-                           with_baseline)
-from seqdrop.recipe_plots import best_rate_heatmap, rate_panels
-from seqdrop.recipes import (ERROR_METRIC, recipe, recipe_dropouts, recipe_grid,
-                             setting_labels)
+from seqdrop.experiments.rates import (best_settings, effects, relative_change,
+                                       transfer_gains, with_baseline)
+from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
+from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_dropouts,
+                                         recipe_grid, setting_labels)
 from seqdrop.sweep import sweep
 
 torch.set_num_threads(1)
@@ -196,7 +196,7 @@ pd.DataFrame(rows).set_index(["variant", "data"])
 # ## 3. The sweep
 #
 # One call runs every data type × variant × rate × seed (the no-dropout baseline once per
-# data type and seed) through the trial `seqdrop.recipes.recipe`, on a local Dask cluster
+# data type and seed) through the trial `seqdrop.experiments.recipes.recipe`, on a local Dask cluster
 # by default. Each training selects its best epoch on validation data and reports the
 # test error at that epoch; finished trials are stored in this run's output folder, so an
 # interrupted run resumes.
@@ -422,7 +422,7 @@ for s in sentences:
 #
 # 3. **Add a variant.** Put `"weight_drop"` into `variants` (DropConnect on $W_{hh}$). It
 #    leaves every input and output untouched. Predict where it lands against `gal` on audio,
-#    then run. Then write a new variant in `seqdrop.recipes.recipe_dropouts`, for example
+#    then run. Then write a new variant in `seqdrop.experiments.recipes.recipe_dropouts`, for example
 #    zoneout ({cite}`krueger2017zoneout`), and sweep it.
 #
 #    ```{admonition} Hint

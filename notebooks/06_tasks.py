@@ -52,7 +52,7 @@
 # %% tags=["parameters"]
 cell = "lstm"  # "lstm" or "gru"
 hidden_size = 64  # recurrent units (the same model for every task)
-variants = ["zaremba", "gal", "weight_drop"]  # of seqdrop.recipes.VARIANTS
+variants = ["zaremba", "gal", "weight_drop"]  # of seqdrop.experiments.recipes.VARIANTS
 rates = [0.25, 0.5]  # drop probabilities; the no-dropout baseline (rate 0) always runs
 lm_tokens = 5_000  # leading PTB words of each split for training (of 929,589)
 lm_epochs = 2  # passes over the PTB slice
@@ -71,7 +71,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 # %%
 from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
                             check_positive, check_scheduler)
-from seqdrop.recipes import check_rates, check_variants
+from seqdrop.experiments.recipes import check_rates, check_variants
 
 globals().update(check_all({
     "cell": lambda: check_choice("cell", cell, ["lstm", "gru"]),
@@ -104,9 +104,10 @@ import torch
 from seqdrop.course import record, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_sunspots, persistence_forecast, sunspots_series
-from seqdrop.rates import best_settings, effects, with_baseline
-from seqdrop.recipe_plots import best_rate_heatmap, rate_panels
-from seqdrop.recipes import ERROR_METRIC, recipe, recipe_grid, setting_labels
+from seqdrop.experiments.rates import best_settings, effects, with_baseline
+from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
+from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_grid,
+                                         setting_labels)
 from seqdrop.sweep import mean_ci, sweep
 
 torch.set_num_threads(1)
