@@ -29,7 +29,7 @@ from .._validation import check_int
 from ..data import LMCorpus, batchify, lm_batches
 from ..models import RNNLanguageModel
 from ..nn import RecurrentDropout, mc_dropout
-from ..recipes import recipe_dropouts
+from .recipes import recipe_dropouts
 from ..sweep import trial_function
 from ..sweep.trials import _TRAIN, _TRAIN_CHECKS, _corpus, _fit
 from ..utils import seed_everything

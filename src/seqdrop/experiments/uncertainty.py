@@ -1,7 +1,7 @@
 """Monte-Carlo dropout against weight scaling on a trained model: the trials of chapter 08.
 
 Each trial trains one of the suite's models with a dropout recipe
-(:func:`seqdrop.recipes.recipe_dropouts`), then predicts the test split twice: once with
+(:func:`seqdrop.experiments.recipes.recipe_dropouts`), then predicts the test split twice: once with
 the deterministic eval-mode network (*weight scaling*, Srivastava et al. 2014 §4) and once
 as the average of ``n_samples`` passes with dropout kept on (*MC dropout*, Gal &
 Ghahramani 2016, eq. 8, through :func:`seqdrop.nn.mc_dropout`). Both predictions come from
@@ -36,7 +36,7 @@ from .._validation import check_choice, check_float, check_int
 from ..data import SequenceSplit, load_sunspots
 from ..models import SequenceClassifier, SequenceRegressor
 from ..nn import RecurrentDropout, mc_dropout
-from ..recipes import VARIANTS, recipe_dropouts
+from .recipes import VARIANTS, recipe_dropouts
 from ..sweep import trial_function
 from ..sweep.trials import _TRAIN, _TRAIN_CHECKS, _fit, _sequences, _subset
 from ..utils import seed_everything
