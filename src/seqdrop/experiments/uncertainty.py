@@ -44,7 +44,7 @@ from .calibration import (expected_calibration_error, gaussian_interval, interva
                           mutual_information, ood_auroc, predictive_entropy, reliability_bins)
 
 __all__ = ["mc_samples", "sample_counts", "shuffle_steps", "noise_like", "mc_classifier",
-           "mc_forecaster", "history_table", "by_method", "LEVELS"]
+           "mc_forecaster", "fit_forecaster", "history_table", "by_method", "LEVELS"]
 
 #: nominal levels of the forecaster's central prediction intervals
 LEVELS = (0.5, 0.8, 0.9, 0.95)
@@ -204,6 +204,16 @@ def _forecast_intervals(val: Tensor, test: Tensor, ws_val: Tensor, ws_test: Tens
             + _interval_rows(ws_test, ws_sd, yt, "ws+noise", data.scale))
 
 
+def fit_forecaster(config: dict[str, Any]) -> tuple[nn.Module, Any, Any]:
+    """Train the sunspot forecaster of a :func:`mc_forecaster` config (its defaults plus
+    ``seed``): ``(model, data, TrainResult)``, the weights after the last epoch."""
+    c = config
+    data = load_sunspots(window=c["window"])
+    seed_everything(c["seed"])
+    model = SequenceRegressor(1, c["hidden_size"], 1, 1, c["cell"], dropouts=_recipe(c, text=False))
+    return model, data, _fit(model, data, c, task="regression")
+
+
 @trial_function(
     defaults=dict(data="sunspots", window=48, **_COMMON,
                   **(_TRAIN | dict(epochs=6, batch_size=16, lr=1e-2, optimizer="adam", clip=1.0))),
@@ -216,10 +226,7 @@ def mc_forecaster(config: dict[str, Any]) -> dict[str, Any]:
     numbers), and per interval kind and level the empirical coverage and mean width
     (``history`` rows ``table == "coverage"``; ``cov90_*``/``width90_*`` for 90%)."""
     c = config
-    data = load_sunspots(window=c["window"])
-    seed_everything(c["seed"])
-    model = SequenceRegressor(1, c["hidden_size"], 1, 1, c["cell"], dropouts=_recipe(c, text=False))
-    result = _fit(model, data, c, task="regression")
+    model, data, result = fit_forecaster(c)
     torch.manual_seed(c["seed"])
     preds = {}
     for split in ("valid", "test"):

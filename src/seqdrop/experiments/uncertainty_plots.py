@@ -11,7 +11,11 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
+
+from ..sweep import mean_ci
 
 __all__ = ["convergence_panels", "reliability_diagram", "coverage_diagram"]
 
@@ -28,13 +32,18 @@ def convergence_panels(conv: pd.DataFrame, metrics: Mapping[str, str],
         sns.lineplot(conv, x="n_samples", y=col, errorbar=("ci", 95), marker="o",
                      color=METHOD_COLORS["mc"], ax=ax, label="MC")
         if reference is not None and col in reference:
-            vals = reference[col]
-            m, s = vals.mean(), vals.sem() * 1.96 if len(vals) > 1 else 0.0
+            m, low, high, _ = mean_ci(reference[col])
             ax.axhline(m, ls="--", color=METHOD_COLORS["ws"], label="weight scaling")
-            ax.axhspan(m - s, m + s, color=METHOD_COLORS["ws"], alpha=0.15, lw=0)
+            ax.axhspan(low, high, color=METHOD_COLORS["ws"], alpha=0.15, lw=0)
+        ns = sorted(conv["n_samples"].unique())
+        ticks = ns[::2] if len(ns) > 4 else ns
         ax.set(xscale="log", xlabel="MC samples", ylabel=label)
-        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.legend(fontsize=8)
+        ax.set_xticks(ticks, labels=[f"{n:g}" for n in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        if ax is axes[0][0]:
+            ax.legend(fontsize=8)
+        else:
+            ax.get_legend().remove()
     fig.tight_layout()
     return fig
 
@@ -50,8 +59,9 @@ def reliability_diagram(pooled: pd.DataFrame, methods: Sequence[str] = ("ws", "m
         part = pooled[pooled["method"] == m]
         share = part["count"] / part["count"].sum()
         centers, w = (part["low"] + part["high"]) / 2, part["high"] - part["low"]
+        alphas = 0.25 + 0.75 * (share / share.max()).fillna(0)
         ax.bar(centers, part["accuracy"].fillna(0), width=w, edgecolor="k", lw=0.5,
-               color=METHOD_COLORS[m], alpha=0.3 + 0.7 * (share / share.max()).fillna(0))
+               color=[to_rgba(METHOD_COLORS[m], a) for a in alphas])
         ax.plot([0, 1], [0, 1], "k--", lw=1)
         ax.plot(part["mean_confidence"], part["accuracy"], "ko", ms=3)
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top probability)",
