@@ -56,7 +56,7 @@ fractions = [0.25, 0.5, 1.0]  # shares of the PTB training slice used for traini
 max_tokens = 8_000  # leading PTB words of each split (None: the 929,589-word corpus)
 hidden_sizes = [64, 128, 256]  # LSTM units (one layer, 64-dimensional word vectors)
 rates = [0.25, 0.5]  # drop probabilities; no dropout (rate 0) always runs
-variant = "zaremba"  # of seqdrop.recipes.VARIANTS: where the masks go
+variant = "zaremba"  # of seqdrop.experiments.recipes.VARIANTS: where the masks go
 epochs = 3  # passes over the training share (Adam; best epoch chosen on validation)
 lr = 0.005  # Adam learning rate
 batch_size = 16  # parallel streams per step
@@ -78,7 +78,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 from seqdrop.benchmark import VARIANTS as BENCH_VARIANTS, parse_shapes
 from seqdrop.course import (ParameterError, check_all, check_bool, check_choice, check_float,
                             check_int, check_positive, check_scheduler)
-from seqdrop.recipes import VARIANTS as RECIPES, check_rates
+from seqdrop.experiments.recipes import VARIANTS as RECIPES, check_rates
 
 
 def check_sizes(name, value, check):
@@ -146,8 +146,8 @@ from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
 from seqdrop.experiments import scale
-from seqdrop.recipes import recipe
-from seqdrop.sizing import lm_param_count
+from seqdrop.experiments.recipes import recipe
+from seqdrop.experiments.sizing import lm_param_count
 from seqdrop.sweep import sweep
 
 torch.set_num_threads(1)
@@ -194,7 +194,7 @@ pd.DataFrame(
 # ## 2. The sweep
 #
 # One call runs every cell × rate × seed (no dropout once per cell and seed) through
-# `seqdrop.recipes.recipe`. Each training keeps its best epoch on validation perplexity and
+# `seqdrop.experiments.recipes.recipe`. Each training keeps its best epoch on validation perplexity and
 # reports the test perplexity there; finished trials are stored in this run's output
 # folder, so an interrupted run resumes.
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from seqdrop.evidence import ClaimError, Claims, claim, excludes_zero, interval
+from seqdrop.experiments.evidence import ClaimError, Claims, claim, excludes_zero, interval
 
 
 def test_claim_raises_with_the_sentence_only_when_checked():
@@ -32,8 +32,17 @@ def test_interval_and_excludes_zero():
 
 
 def test_mean_interval_of_raw_values():
-    from seqdrop.evidence import mean_interval
+    from seqdrop.experiments.evidence import mean_interval
 
     assert mean_interval([1.0, 1.0, 1.0], 1) == "1.0 [1.0, 1.0]"
     text = mean_interval([0.1, 0.2, 0.3], 1, scale=100, unit=" pt")
     assert text.startswith("20.0 pt [") and text.endswith("]")
+
+
+def test_excludes_zero_is_the_sweeps_and_an_undefined_interval_excludes_nothing():
+    import math
+
+    from seqdrop.sweep import excludes_zero as sweep_excludes_zero
+
+    assert excludes_zero is sweep_excludes_zero  # one implementation, read by paired_difference too
+    assert not excludes_zero({"ci_low": math.nan, "ci_high": math.nan})  # one seed

@@ -37,6 +37,7 @@ BAD_VALUES = {
     "05_data_types": ("text_tokens", 10),
     "06_tasks": ("window", 1),
     "07_scale": ("fractions", [0.5, 1.5]),
+    "10_summary": ("formula_p", 1.0),
 }
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from seqdrop.experiments import scale
-from seqdrop.recipes import recipe
+from seqdrop.experiments.recipes import recipe
 from seqdrop.sweep import SweepError, expand_grid
 
 FRACTIONS, HIDDEN, RATES, SEEDS = (0.25, 0.5, 1.0), (64, 256), (0.25, 0.5), (0, 1, 2, 3)

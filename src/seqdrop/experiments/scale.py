@@ -3,7 +3,7 @@
 The classic observation (Srivastava et al. 2014, §7.5 on data-set size; Zaremba et al. 2014,
 whose best rate rises from 0 for 200 units to 0.5 for 650 and 0.65 for 1500) is that dropout
 helps less as the training set grows and more as the model grows. Here a word-level PTB
-language model (:func:`seqdrop.recipes.recipe`) is trained at every (training fraction,
+language model (:func:`seqdrop.experiments.recipes.recipe`) is trained at every (training fraction,
 hidden size) cell of a grid, at several drop rates and seeds:
 
 - :func:`scale_grid` builds the sweep grid;
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..rates import best_settings, relative_change, with_baseline
-from ..recipes import recipe_grid
+from .rates import best_settings, relative_change, with_baseline
+from .recipes import recipe_grid
 from ..sweep import SweepError, mean_ci
 
 __all__ = ["SIZES", "scale_grid", "benefits", "best_rates", "chosen_benefits", "benefit_trend"]
@@ -35,7 +35,7 @@ SIZES = ("train_fraction", "hidden_size")
 
 def scale_grid(fractions: Sequence[float], hidden_sizes: Sequence[int], rates: Sequence[float], *,
                variant: str = "zaremba", **common: Any) -> list[dict[str, Any]]:
-    """A :func:`~seqdrop.recipes.recipe` grid on word-level PTB: every fraction × hidden size,
+    """A :func:`~seqdrop.experiments.recipes.recipe` grid on word-level PTB: every fraction × hidden size,
     no dropout once and ``variant`` at every rate; ``common`` holds the other recipe keys."""
     if not fractions or not hidden_sizes or not rates:
         raise SweepError("scale_grid needs at least one fraction, one hidden size and one rate")
@@ -64,7 +64,7 @@ def best_rates(trials: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
     """Per size cell: the rate with the lowest mean validation error (rate 0 included), its
     bootstrap interval over seeds (``low``/``high``, ``p_best``) and the paired test benefit
     of that rate in % (``gain``, ``gain_low``, ``gain_high``; ``helps`` when the interval
-    lies above zero). ``kwargs`` go to :func:`seqdrop.rates.best_settings`."""
+    lies above zero). ``kwargs`` go to :func:`seqdrop.experiments.rates.best_settings`."""
     ok = _ok(trials)
     rel = ok.assign(test_rel=relative_change(ok, "test_error", by=list(SIZES), among="variant",
                                              baseline="none"))

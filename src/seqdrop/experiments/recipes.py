@@ -15,6 +15,10 @@ variant         masks                                                           
                 (one mask per sequence) for audio, images and series
 ==============  ==================================================================  =========================
 
+These are single-site variants for one-layer models; the full published recipes of chapters
+03–04 (:mod:`seqdrop.experiments.variants`) differ under two of the same names: there ``gal``
+drops ``h_{t-1}`` and embedding rows at ``p/2`` and ``weight_drop`` adds Zaremba's masks.
+
 :func:`recipe` runs one of them on ``ptb-char``, ``ptb-word``, ``fsdd-mfcc``, ``mnist-rows``
 or ``sunspots`` through the shipped trials (:func:`seqdrop.sweep.trials.train_lm`,
 :func:`~seqdrop.sweep.trials.train_classifier`) or :func:`train_forecaster`, and adds one
@@ -27,13 +31,13 @@ import functools
 import math
 from typing import Any
 
-from .data import load_sunspots, persistence_forecast
-from .models import SequenceRegressor
-from ._validation import ParameterError, check_choice, check_float, check_int, check_probability
-from .sweep import trial_function
-from .sweep.trials import _DROPOUT_CHECKS, _DROPOUT_DEFAULTS, _TRAIN, _TRAIN_CHECKS, _dropouts, _fit, _outcome, \
+from ..data import load_sunspots, persistence_forecast
+from ..models import SequenceRegressor
+from .._validation import ParameterError, check_choice, check_float, check_int, check_probability
+from ..sweep import trial_function
+from ..sweep.trials import _DROPOUT_CHECKS, _DROPOUT_DEFAULTS, _TRAIN, _TRAIN_CHECKS, _dropouts, _fit, _outcome, \
     train_classifier, train_lm
-from .utils import seed_everything
+from ..utils import seed_everything
 
 __all__ = ["VARIANTS", "DATA", "ERROR_METRIC", "recipe_dropouts", "recipe", "train_forecaster", "setting_labels",
            "check_variants", "check_rates", "recipe_grid"]
