@@ -19,8 +19,8 @@
 # # 07 · How much dropout as data and models grow, and what does it cost?
 #
 # The source article of this course names "large-scale data" as an open challenge for
-# dropout in sequence models. Two questions hide in it. The first is statistical: dropout
-# fights overfitting, so it should matter less when there is more data and more when the
+# dropout in sequence models. Two questions hide in it. The first is statistical:
+# dropout fights overfitting, so it should matter less when there is more data and more when the
 # model is bigger. Srivastava et al. found exactly that for feed-forward nets
 # {cite}`srivastava2014dropout`, and Zaremba et al.'s PTB models need more dropout the
 # bigger they get (no dropout at 200 units, 0.5 at 650, 0.65 at 1500)
@@ -71,13 +71,13 @@ growth_steps = [16, 32, 64]  # sequence lengths of the growth fit (hidden: 128)
 bench_repeats = 3  # interleaved timing rounds (medians reported)
 base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 3  # trainings per configuration
-scheduler = None  # None: local Dask cluster; "serial"; or a Dask address tcp://host:8786
+scheduler = None  # None: local Dask cluster; "serial"; or tcp://host:8786
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
 from seqdrop.benchmark import VARIANTS as BENCH_VARIANTS, parse_shapes
-from seqdrop.course import (ParameterError, check_all, check_bool, check_choice, check_float,
-                            check_int, check_positive, check_scheduler)
+from seqdrop.course import (ParameterError, check_all, check_bool, check_choice,
+                            check_float, check_int, check_positive, check_scheduler)
 from seqdrop.experiments.recipes import VARIANTS as RECIPES, check_rates
 
 
@@ -95,7 +95,8 @@ def count(low, high):
 
 def check_names(name, value, known):
     if not isinstance(value, list) or not value:
-        raise ParameterError(f"parameter {name!r} must be a non-empty list of {list(known)}")
+        raise ParameterError(f"parameter {name!r} must be a non-empty list of "
+                             f"{list(known)}")
     return [check_choice(f"{name}[{i}]", v, list(known)) for i, v in enumerate(value)]
 
 
@@ -104,8 +105,8 @@ def check_shapes(name, value):
         assert isinstance(value, list) and value
         return parse_shapes(",".join(value))
     except (AssertionError, TypeError, ParameterError):
-        raise ParameterError(f"parameter {name!r} = {value!r} must be a non-empty list of "
-                             "'BxHxT' strings, e.g. ['20x200x35']") from None
+        raise ParameterError(f"parameter {name!r} = {value!r} must be a non-empty list "
+                             "of 'BxHxT' strings, e.g. ['20x200x35']") from None
 
 
 globals().update(check_all({
@@ -124,9 +125,12 @@ globals().update(check_all({
     "bench_device": lambda: check_choice("bench_device", bench_device, ["cpu", "cuda"]),
     "bench_threads": lambda: check_int("bench_threads", bench_threads, 1, 256),
     "bench_shapes": lambda: check_shapes("bench_shapes", bench_shapes),
-    "bench_variants": lambda: check_names("bench_variants", bench_variants, BENCH_VARIANTS),
-    "growth_hidden": lambda: check_sizes("growth_hidden", growth_hidden, count(1, 8192)),
-    "growth_steps": lambda: check_sizes("growth_steps", growth_steps, count(1, 100_000)),
+    "bench_variants": lambda: check_names("bench_variants", bench_variants,
+                                          BENCH_VARIANTS),
+    "growth_hidden": lambda: check_sizes("growth_hidden", growth_hidden,
+                                         count(1, 8192)),
+    "growth_steps": lambda: check_sizes("growth_steps", growth_steps,
+                                        count(1, 100_000)),
     "bench_repeats": lambda: check_int("bench_repeats", bench_repeats, 1, 100),
     "base_seed": lambda: check_int("base_seed", base_seed, 0, 2**31 - 1),
     "n_seeds": lambda: check_int("n_seeds", n_seeds, 2, 100),
@@ -159,7 +163,7 @@ FUSED = [v for v in bench_variants if benchmark.VARIANTS[v].fusable]
 
 
 def claim(condition: bool, sentence: str) -> str:
-    """Assert a sentence of the text (course and paper profiles); return it for the recap."""
+    """Assert a sentence of the text (course and paper profiles); return it."""
     if check_claims:
         assert condition, f"claim does not hold for this run: {sentence}"
     return sentence
@@ -194,15 +198,15 @@ pd.DataFrame(
 # ## 2. The sweep
 #
 # One call runs every cell × rate × seed (no dropout once per cell and seed) through
-# `seqdrop.experiments.recipes.recipe`. Each training keeps its best epoch on validation perplexity and
-# reports the test perplexity there; finished trials are stored in this run's output
-# folder, so an interrupted run resumes.
+# `seqdrop.experiments.recipes.recipe`. Each training keeps its best epoch on validation
+# perplexity and reports the test perplexity there; finished trials are stored in this
+# run's output folder, so an interrupted run resumes.
 
 # %%
 grid = scale.scale_grid(fractions, hidden_sizes, rates, variant=variant, cell="lstm",
-                        embedding_size=64, max_tokens=max_tokens, bptt=35, epochs=epochs,
-                        max_eval_batches=eval_batches, batch_size=batch_size,
-                        optimizer="adam", lr=lr, clip=1.0)
+                        embedding_size=64, max_tokens=max_tokens, bptt=35,
+                        epochs=epochs, max_eval_batches=eval_batches,
+                        batch_size=batch_size, optimizer="adam", lr=lr, clip=1.0)
 res = sweep(recipe, grid, seeds=seeds, scheduler=scheduler, progress=False,
             store=output_dir() / "sweeps" / "07_scale")
 assert res.failed.empty, res.failed[["train_fraction", "hidden_size", "rate", "error"]]
@@ -235,10 +239,10 @@ base.pivot_table(index="train_fraction", columns="hidden_size", values="best_epo
 # %%
 best = scale.best_rates(trials)
 heat = best.pivot(index="train_fraction", columns="hidden_size", values="best")
-notes = best.assign(txt=[f"{r:g} [{lo:g}, {hi:g}]\n{g:+.1f}%{' *' if h else ''}"
-                         for r, lo, hi, g, h in zip(best["best"], best["low"], best["high"],
-                                                    best["gain"], best["helps"])]
-                    ).pivot(index="train_fraction", columns="hidden_size", values="txt")
+labels = [f"{r:g} [{lo:g}, {hi:g}]\n{g:+.1f}%{' *' if h else ''}" for r, lo, hi, g, h
+          in zip(best["best"], best["low"], best["high"], best["gain"], best["helps"])]
+notes = best.assign(txt=labels).pivot(index="train_fraction", columns="hidden_size",
+                                      values="txt")
 fig, ax = plt.subplots(figsize=(6, 3.4))
 sns.heatmap(heat, annot=notes, fmt="", cmap="crest", vmin=0, vmax=max(rates),
             cbar_kws={"label": "best rate"}, annot_kws={"fontsize": 9}, ax=ax)
@@ -248,8 +252,8 @@ ax.tick_params(axis="y", rotation=0)
 fig.tight_layout()
 savefig(fig, "07_best_rate")
 plt.show()
-best[["train_fraction", "hidden_size", "best", "low", "high", "p_best", "gain", "gain_low",
-      "gain_high", "helps"]]
+best[["train_fraction", "hidden_size", "best", "low", "high", "p_best", "gain",
+      "gain_low", "gain_high", "helps"]]
 
 # %% [markdown]
 # ## 4. Does the benefit shrink with data and grow with the model?
@@ -270,19 +274,22 @@ for ax, (x, hue) in zip(axes, (scale.SIZES, scale.SIZES[::-1])):
                   markersize=4, linewidth=1.2, palette="crest", ax=ax)
     ax.axhline(0, color="grey", lw=0.8)
     ax.legend(title=hue.replace("_", " "), fontsize=8, title_fontsize=8)
-axes[0].set(xlabel="share of the training slice", ylabel="test perplexity reduction (%)")
+axes[0].set(xlabel="share of the training slice",
+            ylabel="test perplexity reduction (%)")
 axes[1].set(xlabel="hidden units", ylabel="")
 fig.tight_layout()
 savefig(fig, "07_benefit")
 plt.show()
 table = scale.benefits(trials)
 trend_rows = []
-for label, part in [("chosen rate", chosen)] + [(f"rate {r:g}", table[table["rate"] == r])
-                                                for r in rates]:
+parts = {"chosen rate": chosen} | {f"rate {r:g}": table[table["rate"] == r]
+                                   for r in rates}
+for label, part in parts.items():
     for along in scale.SIZES:
         t = scale.benefit_trend(part, along)
-        trend_rows.append({"benefit at": label, "per doubling of": along, "slope": t["mean"],
-                           "low": t["low"], "high": t["high"], "n": t["n"]})
+        trend_rows.append({"benefit at": label, "per doubling of": along,
+                           "slope": t["mean"], "low": t["low"], "high": t["high"],
+                           "n": t["n"]})
 trends = pd.DataFrame(trend_rows)
 trends
 
@@ -331,8 +338,8 @@ for axis, b, h, t in growth_shapes:
                                    variants=names[1:], repeats=bench_repeats, inner=1,
                                    whole_step=False):
         timing.append(r | {"axis": axis})
-    memory += [benchmark.memory_use("LSTM", b, h, t, v, device=bench_device) | {"axis": axis}
-               for v in names]
+    memory += [benchmark.memory_use("LSTM", b, h, t, v, device=bench_device)
+               | {"axis": axis} for v in names]
 growth = pd.DataFrame(timing).merge(pd.DataFrame(memory),
                                     on=["axis", "cell", "batch", "hidden", "seq_len",
                                         "variant"])
@@ -341,8 +348,8 @@ growth["path"] = growth["path"].replace({"baseline": "fused"})
 fig, axes = plt.subplots(1, 2, figsize=(7, 3), sharey=True)
 for ax, (axis, x) in zip(axes, (("hidden", "hidden"), ("steps", "seq_len"))):
     part = growth[(growth["axis"] == axis) & (growth["variant"] != benchmark.BASELINE)]
-    sns.lineplot(part, x=x, y="recurrent_ratio", hue="variant", style="path", marker="o",
-                 ax=ax, legend=ax is axes[1])
+    sns.lineplot(part, x=x, y="recurrent_ratio", hue="variant", style="path",
+                 marker="o", ax=ax, legend=ax is axes[1])
     ax.axhline(1, color="grey", lw=0.8)
     ax.set(xscale="log", xlabel="hidden units" if axis == "hidden" else "steps",
            ylabel="speed / fused nn.LSTM")
@@ -359,8 +366,8 @@ plt.show()
 fig, axes = plt.subplots(1, 2, figsize=(7, 3), sharey=True)
 for ax, (axis, x) in zip(axes, (("hidden", "hidden"), ("steps", "seq_len"))):
     part = growth[growth["axis"] == axis]
-    sns.lineplot(part, x=x, y="saved_mb", hue="variant", style="path", marker="o", ax=ax,
-                 legend=ax is axes[1])
+    sns.lineplot(part, x=x, y="saved_mb", hue="variant", style="path", marker="o",
+                 ax=ax, legend=ax is axes[1])
     ax.set(xscale="log", yscale="log", ylabel="activation memory (MiB)",
            xlabel="hidden units" if axis == "hidden" else "steps")
 sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1, 1), fontsize=8)
@@ -382,3 +389,132 @@ mem_ratio = (growth.pivot_table(index=["axis", "hidden", "seq_len"], columns="va
              .div(growth[growth["variant"] == benchmark.BASELINE]
                   .set_index(["axis", "hidden", "seq_len"])["saved_mb"], axis=0))
 fits
+
+# %% [markdown]
+# ## What we found
+#
+# The recap is computed from this run; every sentence in it is checked by an assertion in
+# the course and paper profiles.
+
+# %%
+trend = {(r["benefit at"], r["per doubling of"]): r for _, r in trends.iterrows()}
+by_data, by_model = trend[("chosen rate", "train_fraction")], trend[("chosen rate",
+                                                                      "hidden_size")]
+loop = speed[speed["path"] == "step loop"]
+lstm_loop = growth[(growth["path"] == "step loop")]
+ratio_h = lstm_loop[lstm_loop["axis"] == "hidden"].pivot_table(
+    index="variant", columns="hidden", values="recurrent_ratio")
+steps_fit = fits["steps"]["saved_mb slope"]
+sentences = {
+    "scale_benefit_per_data_doubling": claim(
+        by_data["high"] < 0,
+        "The benefit of dropout shrinks as the training share grows: "
+        f"{interval(by_data['slope'], by_data['low'], by_data['high'])} points of test "
+        "perplexity reduction per doubling of the data, an interval below zero."),
+    "scale_benefit_per_model_doubling": claim(
+        by_model["low"] > 0,
+        "The benefit grows with the model: "
+        f"{interval(by_model['slope'], by_model['low'], by_model['high'])} points per "
+        "doubling of the hidden units, an interval above zero."),
+}
+for name, row in (("scale_benefit_per_data_doubling", by_data),
+                  ("scale_benefit_per_model_doubling", by_model)):
+    record_finding(name, row["slope"], row["low"], row["high"], unit="points/doubling",
+                   n_seeds=int(row["n"]), claim=sentences[name], source="07 trend table")
+cost = [
+    claim(bool((loop.loc[loop["cell"] == "LSTM", "recurrent_ratio"] < 1).all()
+               and (lstm_loop["recurrent_ratio"] < 1).all()),
+          "Every step-loop variant runs the LSTM stack slower than fused nn.LSTM, at every "
+          f"shape measured (ratios {lstm_loop['recurrent_ratio'].min():.2f}–"
+          f"{lstm_loop['recurrent_ratio'].max():.2f} in the growth fit)."),
+    claim(bool((ratio_h[max(growth_hidden)] > ratio_h[min(growth_hidden)]).all()),
+          "The step loop's gap to fused LSTM narrows as the hidden size grows: every "
+          "step-loop variant is closer to 1 at "
+          f"{max(growth_hidden)} units than at {min(growth_hidden)}."),
+    claim(bool(steps_fit.between(0.9, 1.1).all()),
+          "Activation memory grows in proportion to the sequence length for every variant "
+          f"(log-log slopes {steps_fit.min():.2f}–{steps_fit.max():.2f})."),
+]
+record("scale_lstm_step_loop_ratio_min", float(lstm_loop["recurrent_ratio"].min()))
+record("scale_lstm_step_loop_ratio_max", float(lstm_loop["recurrent_ratio"].max()))
+record("scale_memory_slope_steps_max", float(steps_fit.max()))
+for s in [*sentences.values(), *cost]:
+    print("•", s)
+
+# %% [markdown]
+# In this chapter we trained a word-level language model over a grid of training-set
+# sizes and model sizes, chose the dropout rate of each cell on validation data, and read
+# how the benefit changes per doubling of each size through an interval over seeds. We
+# then measured what the dropout variants cost against PyTorch's fused kernels, in the
+# same process, and how that cost and the activation memory grow with the hidden size and
+# the sequence length. The course profile runs a deliberately small version of the
+# question (a few thousand PTB words, 64–256 units, a few epochs on a CPU); the paper
+# profile (`params/paper.yaml`) runs the full one: PTB fractions from 5% to 100% of the
+# 929,589 training words, 100 to 650 units (Zaremba's small to medium sizes), 5 seeds,
+# and the benchmarks on CUDA, where the fused kernel is cuDNN
+# {cite}`appleyard2016optimizing` and the step loop's launch overhead weighs more.
+#
+# ## Exercises
+#
+# 1. **Predict, then run.** Add `0.75` to `rates`. Which cells will choose it? Predict
+#    from the heatmap of section 3 before running.
+#
+#    ```{admonition} Hint
+#    :class: dropdown
+#    Cells whose best rate is the largest rate of the grid are the candidates: the choice
+#    was cut off by the grid's edge. Look at the bootstrap interval too.
+#    ```
+#
+# 2. **Hold the steps constant.** With a fixed number of epochs, a smaller training share
+#    also means fewer optimiser steps. Change the grid so every cell takes the same number
+#    of steps (the `max_steps` key of the recipe, with enough epochs), and check whether the
+#    data trend of section 4 survives.
+#
+#    ```{admonition} Hint
+#    :class: dropdown
+#    Pass `max_steps=...` and a large `epochs` to `scale.scale_grid`; the slice of
+#    `max_tokens` words with `batch_size` streams of 35 words has
+#    `max_tokens // (batch_size * 35)` steps per epoch.
+#    ```
+#
+# 3. **Another variant.** Set `variant = "gal"` (masks on input, output and $h_{t-1}$,
+#    one per sequence). It needs the step loop: use section 6 to predict how much longer
+#    the sweep will take, then compare with the `seconds` column of `trials`.
+#
+#    ```{admonition} Hint
+#    :class: dropdown
+#    The recurrent stack is only part of a training step: the decoder over 10,000 words
+#    costs about as much at these sizes. The whole-step ratio of section 5 is the better
+#    predictor.
+#    ```
+#
+# 4. **GRU costs.** Redo section 6 with `"GRU"`. PyTorch's CPU GRU is itself a step loop
+#    in C++; predict whether seqdrop's step loop is slower or faster than it.
+#
+#    ```{admonition} Hint
+#    :class: dropdown
+#    Replace `"LSTM"` in the two `benchmark` calls of section 6. The table of
+#    `benchmarks/README.md` has the answer for 200 and 650 units with two threads.
+#    ```
+#
+# 5. **Question the claim.** The trends of section 4 average the slope over the other
+#    size. Fit them per hidden size instead: does the data trend hold for the smallest
+#    model alone?
+#
+#    ```{admonition} Hint
+#    :class: dropdown
+#    Call `scale.benefit_trend(chosen[chosen["hidden_size"] == h], "train_fraction")` for
+#    each `h`; with one size per call the average is over nothing.
+#    ```
+#
+# ## References
+#
+# - {cite:t}`srivastava2014dropout`: dropout, and its benefit against the size of the
+#   training set (§7.5).
+# - {cite:t}`zaremba2014recurrent`: dropout on the non-recurrent connections of LSTM
+#   language models; the best rate rises with the model (0, 0.5, 0.65).
+# - {cite:t}`gal2016theoretically`, {cite:t}`semeniuta2016recurrent`,
+#   {cite:t}`krueger2017zoneout`: the variants that change the recurrence (step loop).
+# - {cite:t}`merity2018regularizing`: weight drop, which keeps the fused kernels.
+# - {cite:t}`appleyard2016optimizing`: how cuDNN fuses recurrent networks.
+# - Data: {cite:t}`marcus1993building` (Penn Treebank).
