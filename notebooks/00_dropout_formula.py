@@ -94,8 +94,8 @@ from seqdrop.analysis import (
     linear_dropout_penalty,
     variance_estimate_rel_se,
 )
-from seqdrop.evidence import Claims, excludes_zero, interval
-from seqdrop.mask_averaging import train_digits_ensemble
+from seqdrop.experiments.evidence import Claims, excludes_zero, interval
+from seqdrop.experiments.mask_averaging import train_digits_ensemble
 from seqdrop.sweep import mean_ci, sweep
 
 torch.set_num_threads(1)

@@ -56,7 +56,7 @@ interactive = None  # mask viewer: None -> sliders in JupyterLab, else a figure
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.mask_sites import VARIANTS
+from seqdrop.experiments.mask_sites import VARIANTS
 from seqdrop.course import (
     ParameterError,
     check_bool,
@@ -96,12 +96,14 @@ from IPython.display import Markdown, display
 
 import seqdrop
 from seqdrop.course import record_finding, setup_figures
-from seqdrop.evidence import Claims, excludes_zero, interval, mean_interval
+from seqdrop.experiments.evidence import Claims, excludes_zero, interval, mean_interval
 from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
-from seqdrop.mask_sites import draw_mask_sites, mask_viewer, plot_masks, sample_masks
+from seqdrop.experiments.mask_sites import (draw_mask_sites, mask_viewer, plot_masks,
+                                            sample_masks)
 from seqdrop.nn.reference import recurrence, rnn_cell
-from seqdrop.regularizers import mnist_subset
-from seqdrop.rnn_variants import latch_retention, state_deviation, train_rnn_variant
+from seqdrop.experiments.regularizers import mnist_subset
+from seqdrop.experiments.rnn_variants import (latch_retention, state_deviation,
+                                              train_rnn_variant)
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 
 torch.set_num_threads(1)
@@ -532,7 +534,7 @@ display(Markdown(claims.markdown()))
 # ```
 #
 # 2. **Extend the code.** Add a variant `"input"` that masks $x_t$ per sequence (the
-#    `input` site of `seqdrop.mask_sites`) to `VARIANTS`, and compare it with `locked`.
+#    `input` site of `seqdrop.experiments.mask_sites`) to `VARIANTS`, and compare it with `locked`.
 #
 # ```{admonition} Hint
 # :class: dropdown

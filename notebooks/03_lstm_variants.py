@@ -108,13 +108,13 @@ import torch
 from IPython.display import Markdown, display
 
 from seqdrop.course import record, savefig, setup_figures
-from seqdrop.evidence import Claims, interval
+from seqdrop.experiments.evidence import Claims, interval
 from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
-from seqdrop.memory_loss import SITES, ideal_state_survival, memory_curve
+from seqdrop.experiments.memory_loss import SITES, ideal_state_survival, memory_curve
 from seqdrop.nn import reference
 from seqdrop.sweep import mean_ci, paired_difference, sweep
-from seqdrop.variant_trials import lm_recipe, recipe_differences
-from seqdrop.variants import RECIPES, site_matrix
+from seqdrop.experiments.variant_trials import lm_recipe, recipe_differences
+from seqdrop.experiments.variants import RECIPES, site_matrix
 
 torch.set_num_threads(1)
 setup_figures()
@@ -158,7 +158,7 @@ print(inspect.getsource(reference.lstm_cell).split('"""')[-1].strip())
 # %% [markdown]
 # A recipe is a choice of sites, rates, and whether each mask is drawn anew at every time
 # step (*per step*) or once per sequence (*per sequence*, "locked"). The seven recipes of
-# this chapter (`seqdrop.variants`), at the chapter's rate $p$; the recipes that add a
+# this chapter (`seqdrop.experiments.variants`), at the chapter's rate $p$; the recipes that add a
 # recurrent-site method (Semeniuta, weight drop, zoneout) put it on top of Zaremba's
 # masks, so that comparing each with `zaremba` isolates what that site adds:
 
@@ -185,7 +185,7 @@ plt.show()
 # $g_t$ only makes the *new* content noisy, and Gal's mask on $W_{hh} h_{t-1}$ only the gates' view
 # of the past; neither touches the stored value.
 #
-# We measure this with the reference cell (`seqdrop.memory_loss.memory_curve`): a random
+# We measure this with the reference cell (`seqdrop.experiments.memory_loss.memory_curve`): a random
 # LSTM whose forget gate is biased towards keeping, a random initial memory $c_0$ and
 # random inputs; at every step, how much of $c_0$ a linear read-out recovers from $c_t$
 # (held-out $R^2$; 1 = all of it, 0 = nothing).
@@ -434,7 +434,7 @@ if presets:
 #    ```
 #
 # 2. **A recipe of your own.** Add Moon et al.'s "RNNDrop" (one mask per sequence on
-#    $c_t$) to `seqdrop.memory_loss.memory_curve` as a site and measure its memory curve.
+#    $c_t$) to `seqdrop.experiments.memory_loss.memory_curve` as a site and measure its memory curve.
 #    Does a *fixed* mask on $c_t$ erase memory like a fresh one?
 #
 #    ```{admonition} Hint
@@ -455,7 +455,7 @@ if presets:
 #    ```
 #
 # 4. **Per step or per sequence.** Change the Semeniuta recipe to draw its update mask
-#    once per sequence (`update_dropout_per_step=False` in `seqdrop.variants.recipe`).
+#    once per sequence (`update_dropout_per_step=False` in `seqdrop.experiments.variants.recipe`).
 #    Does the validation perplexity change beyond the paired interval?
 #
 #    ```{admonition} Hint

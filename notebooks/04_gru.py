@@ -69,7 +69,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 # %%
 from seqdrop.course import (ParameterError, check_bool, check_choice, check_float,
                             check_int, check_probability, check_scheduler)
-from seqdrop.variants import RECIPES
+from seqdrop.experiments.variants import RECIPES
 
 p = check_probability("p", p)
 train_tokens = check_int("train_tokens", train_tokens, 1_000, 929_589)
@@ -105,13 +105,14 @@ import torch
 from IPython.display import Markdown, display
 
 from seqdrop.course import record, savefig, setup_figures
-from seqdrop.evidence import Claims, excludes_zero, interval
+from seqdrop.experiments.evidence import Claims, excludes_zero, interval
 from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
-from seqdrop.gru_masks import carry_identity_error, placement_noise
-from seqdrop.memory_loss import SITES, memory_curve
-from seqdrop.sizing import classifier_param_count, equal_param_sizes
+from seqdrop.experiments.gru_masks import carry_identity_error, placement_noise
+from seqdrop.experiments.memory_loss import SITES, memory_curve
+from seqdrop.experiments.sizing import classifier_param_count, equal_param_sizes
 from seqdrop.sweep import paired_difference, sweep
-from seqdrop.variant_trials import classifier_recipe, lm_recipe, recipe_differences
+from seqdrop.experiments.variant_trials import (classifier_recipe, lm_recipe,
+                                                recipe_differences)
 
 torch.set_num_threads(1)
 setup_figures()
@@ -157,7 +158,7 @@ print(f"max |h(carry kept) − h(carry dropped) − z ⊙ (1 − m) ⊙ h| = "
 # %% [markdown]
 # How much noise does each placement put into $h_t$? For one step, fixed inputs and
 # weights, and 500 masks at rate `memory_p`, the standard deviation of $h_t$ across masks
-# (`seqdrop.gru_masks.placement_noise`), relative to seqdrop's placement:
+# (`seqdrop.experiments.gru_masks.placement_noise`), relative to seqdrop's placement:
 
 # %%
 noise = placement_noise(memory_p, seed=base_seed)
@@ -222,7 +223,7 @@ display(Markdown(claims.sentences[-1]))
 # Chapter 03's experiment with the LSTM replaced by a GRU of the same width: the first
 # `train_tokens` PTB words, `epochs` passes, Zaremba's optimiser, every recipe at rate
 # $p$ over the same seeds. For the GRU, zoneout acts on $h$ at $p/2$ and Semeniuta's
-# update mask on the candidate $n_t$ (`seqdrop.variants`).
+# update mask on the candidate $n_t$ (`seqdrop.experiments.variants`).
 
 # %%
 lm = sweep(lm_recipe, {"recipe": list(RECIPES), "p": p, "cell": "gru",
@@ -270,7 +271,7 @@ lm_gains
 # The Free Spoken Digit Dataset: 3,000 recordings of the digits 0–9 as sequences of 13
 # MFCCs (6–92 frames), classified from the last step's state. We keep `digits_fraction` of
 # the 2,400 training recordings so that the models overfit, and give every cell the same
-# parameter budget `digits_params` (`seqdrop.sizing`): at equal width an LSTM has four
+# parameter budget `digits_params` (`seqdrop.experiments.sizing`): at equal width an LSTM has four
 # gate blocks to the GRU's three and the RNN's one, so it would also be the largest.
 
 # %%
@@ -304,8 +305,8 @@ digits_gains = {cell: variant_gains(digits[digits["cell"] == cell], "val_loss",
                                     variants=digits_recipes)
                 for cell in sizes}
 for cell, gains in digits_gains.items():
-    record_variant_gains(gains, chapter="04", data="fsdd",
-                         cell={"rnn_tanh": "rnn"}.get(cell, cell), task="classification",
+    record_variant_gains(gains, chapter="04", data="fsdd", task="classification",
+                         cell={"rnn_tanh": "rnn"}.get(cell, cell),
                          metric="val_loss", what=f"spoken digits ({cell}, "
                          f"{digits_params:,} parameters), best validation loss")
 gains_table = pd.concat([g.assign(cell=c) for c, g in digits_gains.items()],
@@ -408,7 +409,7 @@ display(Markdown(claims.markdown()))
 #    the ratio stays roughly constant. Check `placement_noise(0.5)`.
 #    ```
 #
-# 2. **Extend the code.** Add a fourth placement to `seqdrop.gru_masks`: the mask on the
+# 2. **Extend the code.** Add a fourth placement to `seqdrop.experiments.gru_masks`: the mask on the
 #    carry only (the weight products see the undropped $h_{t-1}$). Where does it land in
 #    the noise figure, and what does `memory_curve` say about it?
 #

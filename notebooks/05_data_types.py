@@ -48,7 +48,7 @@
 # %% tags=["parameters"]
 cell = "lstm"  # "lstm" or "gru"
 hidden_size = 64  # recurrent units (the same model for every data type)
-variants = ["zaremba", "gal", "input"]  # of seqdrop.recipes.VARIANTS (also "weight_drop")
+variants = ["zaremba", "gal", "input"]  # also "weight_drop"; see recipes.VARIANTS
 rates = [0.25, 0.5]  # drop probabilities; the no-dropout baseline (rate 0) always runs
 text_tokens = 10_000  # leading char-PTB symbols of each split (of 5,017,482 for training)
 audio_fraction = 0.25  # share of the 2,400 FSDD training recordings
@@ -64,7 +64,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 # %%
 from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
                             check_positive, check_scheduler)
-from seqdrop.recipes import check_rates, check_variants
+from seqdrop.experiments.recipes import check_rates, check_variants
 
 fraction = dict(low=0.0, high=1.0, low_closed=False)
 globals().update(check_all({
@@ -91,14 +91,16 @@ import pandas as pd
 import seaborn as sns
 import torch
 
-from seqdrop.course import record, savefig, setup_figures
+from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
-from seqdrop.rates import (best_settings, effects, relative_change, transfer_gains,
-                           with_baseline)
-from seqdrop.recipe_plots import best_rate_heatmap, rate_panels
-from seqdrop.recipes import (ERROR_METRIC, recipe, recipe_dropouts, recipe_grid,
-                             setting_labels)
+from seqdrop.experiments.findings import gain_name, gain_tags, variant_gains
+from seqdrop.experiments.rates import (best_settings, effects, relative_change,
+                                       transfer_gains, with_baseline)
+from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
+from seqdrop.experiments.recipes import DATA as DATA_TASK
+from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_dropouts,
+                                         recipe_grid, setting_labels)
 from seqdrop.sweep import sweep
 
 torch.set_num_threads(1)
@@ -196,7 +198,7 @@ pd.DataFrame(rows).set_index(["variant", "data"])
 # ## 3. The sweep
 #
 # One call runs every data type × variant × rate × seed (the no-dropout baseline once per
-# data type and seed) through the trial `seqdrop.recipes.recipe`, on a local Dask cluster
+# data type and seed) through the trial `seqdrop.experiments.recipes.recipe`, on a local Dask cluster
 # by default. Each training selects its best epoch on validation data and reports the
 # test error at that epoch; finished trials are stored in this run's output folder, so an
 # interrupted run resumes.
@@ -381,8 +383,39 @@ sentences = [
 ]
 for kind, row in worst.iterrows():
     record(f"worst_setting_{kind}", row["setting"])
+mild, harm = text_rise, worst.loc["audio"]
+record_finding("data_text_mildest_bpc_change", mild["mean"], mild["ci_low"],
+               mild["ci_high"], unit="bpc", n_seeds=int(mild["n"]), claim=sentences[1],
+               source=f"05 · test bpc change of {mild['setting']}")
+record_finding("data_audio_worst_error_change", harm["mean"], harm["ci_low"],
+               harm["ci_high"], unit="points", n_seeds=int(harm["n"]), claim=sentences[4],
+               source=f"05 · test error change of {harm['setting']}")
+for _, w in winners.iterrows():
+    record_finding(f"data_{KIND[w['data']]}_winner_gain", w["gain"], w["gain_low"],
+                   w["gain_high"], unit="bpc" if w["data"] == "ptb-char" else "points",
+                   n_seeds=int(w["n"]),
+                   claim=sentences[6], source=f"05 · winner on validation: {w['best']}")
 for s in sentences:
     print("•", s)
+
+# %% [markdown]
+# For the course summary (chapter 10), each variant at its validation-chosen rate is also
+# recorded as a relative test gain over no dropout, in percent and paired by seed (positive:
+# the variant lowers the error).
+
+# %%
+gains = variant_gains(trials, by="data")
+for _, g in gains.iterrows():
+    record_finding(
+        gain_name("05", g["data"], cell, g["variant"]), g["mean"], g["low"], g["high"],
+        unit="%", n_seeds=int(g["n"]),
+        source=f"05 · rate {g['rate']:g} chosen on validation",
+        claim=f"On {KIND[g['data']]}, {g['variant']} at rate {g['rate']:g} lowers the "
+              f"test {ERROR_METRIC[g['data']]} by {g['mean']:+.1f}% [{g['low']:+.1f}, "
+              f"{g['high']:+.1f}] of the no-dropout value (negative: raises it).",
+        tags=gain_tags(cell=cell, data=g["data"], task=DATA_TASK[g["data"]],
+                       variant=g["variant"], metric="test_error"))
+gains.assign(data=gains["data"].map(KIND)).set_index(["data", "variant"])
 
 # %% [markdown]
 # In this chapter we ran one recipe, three variants at two rates plus no dropout, on three
@@ -422,7 +455,7 @@ for s in sentences:
 #
 # 3. **Add a variant.** Put `"weight_drop"` into `variants` (DropConnect on $W_{hh}$). It
 #    leaves every input and output untouched. Predict where it lands against `gal` on audio,
-#    then run. Then write a new variant in `seqdrop.recipes.recipe_dropouts`, for example
+#    then run. Then write a new variant in `seqdrop.experiments.recipes.recipe_dropouts`, for example
 #    zoneout ({cite}`krueger2017zoneout`), and sweep it.
 #
 #    ```{admonition} Hint

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from seqdrop.evidence import ClaimError, Claims, claim, excludes_zero, interval
+from seqdrop.experiments.evidence import ClaimError, Claims, claim, excludes_zero, interval
 
 
 def test_claim_raises_with_the_sentence_only_when_checked():
@@ -32,7 +32,7 @@ def test_interval_and_excludes_zero():
 
 
 def test_mean_interval_of_raw_values():
-    from seqdrop.evidence import mean_interval
+    from seqdrop.experiments.evidence import mean_interval
 
     assert mean_interval([1.0, 1.0, 1.0], 1) == "1.0 [1.0, 1.0]"
     text = mean_interval([0.1, 0.2, 0.3], 1, scale=100, unit=" pt")

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from seqdrop.mask_sites import (VARIANTS, draw_mask_sites, mask_viewer, plot_masks,  # noqa: E402
+from seqdrop.experiments.mask_sites import (VARIANTS, draw_mask_sites, mask_viewer, plot_masks,  # noqa: E402
                                 sample_masks, widgets_available)
 from seqdrop._validation import ParameterError  # noqa: E402
 

@@ -1,5 +1,5 @@
-"""One recipe across data types and tasks (seqdrop.recipes), the forecaster, and choosing winners
-(seqdrop.rates)."""
+"""One recipe across data types and tasks (seqdrop.experiments.recipes), the forecaster, and choosing winners
+(seqdrop.experiments.rates)."""
 from __future__ import annotations
 
 import importlib.util
@@ -14,8 +14,8 @@ from seqdrop.data import load_digits_rows
 from seqdrop.models import SequenceClassifier, SequenceRegressor
 from seqdrop.nn import RecurrentDropout
 from seqdrop.params import ParameterError
-from seqdrop.rates import best_settings, relative_change, transfer_gains, with_baseline
-from seqdrop.recipes import DATA, VARIANTS, recipe, recipe_dropouts, setting_labels, train_forecaster
+from seqdrop.experiments.rates import best_settings, relative_change, transfer_gains, with_baseline
+from seqdrop.experiments.recipes import DATA, VARIANTS, recipe, recipe_dropouts, setting_labels, train_forecaster
 from seqdrop.sweep import SweepError, sweep
 
 needs_pmdarima = pytest.mark.skipif(importlib.util.find_spec("pmdarima") is None,
@@ -138,7 +138,7 @@ def test_relative_change_and_transfer():
 
 
 def test_notebook_parameter_checks_name_the_parameter():
-    from seqdrop.recipes import check_rates, check_variants
+    from seqdrop.experiments.recipes import check_rates, check_variants
 
     assert check_variants("variants", ["gal", "input"]) == ["gal", "input"]
     assert check_rates("rates", [0.5, 0.25]) == [0.25, 0.5]
@@ -151,7 +151,7 @@ def test_notebook_parameter_checks_name_the_parameter():
 
 
 def test_effects_pair_each_candidate_with_the_baseline():
-    from seqdrop.rates import effects
+    from seqdrop.experiments.rates import effects
 
     df = _table({("none", 0.0): [10, 11, 12], ("gal", 0.5): [11, 12.1, 12.9], ("zaremba", 0.5): [9, 12, 11]})
     df["setting"] = setting_labels(df)

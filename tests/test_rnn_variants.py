@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from seqdrop.mask_sites import sample_masks
-from seqdrop.rnn_variants import ElmanClassifier, latch_retention, state_deviation
+from seqdrop.experiments.mask_sites import sample_masks
+from seqdrop.experiments.rnn_variants import ElmanClassifier, latch_retention, state_deviation
 
 
 def test_masked_path_without_masks_equals_the_fused_rnn():

@@ -3,7 +3,7 @@ import torch
 
 from seqdrop.models import SequenceClassifier
 from seqdrop.errors import ParameterError
-from seqdrop.sizing import (
+from seqdrop.experiments.sizing import (
     classifier_param_count,
     equal_param_sizes,
     hidden_size_for,

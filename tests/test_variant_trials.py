@@ -3,7 +3,7 @@ import math
 import pytest
 
 from seqdrop.sweep import SweepError, sweep
-from seqdrop.variant_trials import classifier_recipe, lm_recipe, recipe_differences
+from seqdrop.experiments.variant_trials import classifier_recipe, lm_recipe, recipe_differences
 
 TINY_LM = dict(train_tokens=1_000, valid_tokens=500, embedding_size=8, hidden_size=8, epochs=2,
                batch_size=4, decay_start=1)

@@ -2,7 +2,7 @@ import pytest
 
 from seqdrop.nn.options import RecurrentDropout
 from seqdrop.errors import ParameterError
-from seqdrop.variants import RECIPES, recipe, site_matrix, site_table
+from seqdrop.experiments.variants import RECIPES, recipe, site_matrix, site_table
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])

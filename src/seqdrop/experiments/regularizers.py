@@ -19,12 +19,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .data import SequenceDataset, SequenceSplit, load_mnist_rows, stratified_split
-from .models import FeedForwardNet
-from ._validation import check_float, check_int, check_probability
-from .sweep import trial_function
-from .train import fit
-from .utils import seed_everything
+from ..data import SequenceDataset, SequenceSplit, load_mnist_rows, stratified_split
+from ..models import FeedForwardNet
+from .._validation import check_float, check_int, check_probability
+from ..sweep import trial_function
+from ..train import fit
+from ..utils import seed_everything
 
 __all__ = [
     "RandomShift",

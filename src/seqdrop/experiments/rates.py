@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .sweep import SweepError, mean_ci
+from ..sweep import SweepError, mean_ci
 
 __all__ = ["with_baseline", "best_settings", "relative_change", "transfer_gains", "effects"]
 

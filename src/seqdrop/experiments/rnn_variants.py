@@ -1,4 +1,4 @@
-"""A stacked tanh RNN classifier with every dropout variant of :data:`seqdrop.mask_sites.VARIANTS`,
+"""A stacked tanh RNN classifier with every dropout variant of :data:`seqdrop.experiments.mask_sites.VARIANTS`,
 and measurements of how recurrent masks disturb the state over time.
 
 - :class:`ElmanClassifier` — ``layers`` tanh Elman layers over ``(B, T, F)`` input, logits from
@@ -22,12 +22,12 @@ import torch
 from torch import Tensor, nn
 
 from .mask_sites import VARIANTS, sample_masks
-from .nn.reference import recurrence
-from ._validation import check_choice, check_float, check_int, check_probability
+from ..nn.reference import recurrence
+from .._validation import check_choice, check_float, check_int, check_probability
 from .regularizers import classification_outcome, mnist_subset
-from .sweep import trial_function
-from .train import fit
-from .utils import seed_everything
+from ..sweep import trial_function
+from ..train import fit
+from ..utils import seed_everything
 
 __all__ = ["ElmanClassifier", "latch_retention", "state_deviation", "train_rnn_variant"]
 
@@ -35,7 +35,7 @@ __all__ = ["ElmanClassifier", "latch_retention", "state_deviation", "train_rnn_v
 class ElmanClassifier(nn.Module):
     """``layers`` tanh RNN layers (torch's parameters and init) → linear head on ``h_T``.
 
-    ``variant`` and ``p`` choose the masks (:data:`seqdrop.mask_sites.VARIANTS`), drawn from
+    ``variant`` and ``p`` choose the masks (:data:`seqdrop.experiments.mask_sites.VARIANTS`), drawn from
     ``generator`` at every training-mode forward call.
     """
 

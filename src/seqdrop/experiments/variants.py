@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._validation import check_choice, check_probability
+from .._validation import check_choice, check_probability
 
 __all__ = ["RECIPES", "PAPERS", "SITES", "recipe", "site_table", "site_matrix"]
 

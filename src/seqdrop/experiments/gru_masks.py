@@ -24,9 +24,9 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from .dropout import bernoulli_mask
-from .nn import reference
-from ._validation import check_int, check_probability
+from ..dropout import bernoulli_mask
+from ..nn import reference
+from .._validation import check_int, check_probability
 
 __all__ = ["PLACEMENTS", "gru_cell_reset_before", "gru_step", "carry_identity_error", "placement_noise"]
 

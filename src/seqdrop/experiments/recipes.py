@@ -27,13 +27,13 @@ import functools
 import math
 from typing import Any
 
-from .data import load_sunspots, persistence_forecast
-from .models import SequenceRegressor
-from ._validation import ParameterError, check_choice, check_float, check_int, check_probability
-from .sweep import trial_function
-from .sweep.trials import _DROPOUT_CHECKS, _DROPOUT_DEFAULTS, _TRAIN, _TRAIN_CHECKS, _dropouts, _fit, _outcome, \
+from ..data import load_sunspots, persistence_forecast
+from ..models import SequenceRegressor
+from .._validation import ParameterError, check_choice, check_float, check_int, check_probability
+from ..sweep import trial_function
+from ..sweep.trials import _DROPOUT_CHECKS, _DROPOUT_DEFAULTS, _TRAIN, _TRAIN_CHECKS, _dropouts, _fit, _outcome, \
     train_classifier, train_lm
-from .utils import seed_everything
+from ..utils import seed_everything
 
 __all__ = ["VARIANTS", "DATA", "ERROR_METRIC", "recipe_dropouts", "recipe", "train_forecaster", "setting_labels",
            "check_variants", "check_rates", "recipe_grid"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ._validation import ParameterError, check_choice, check_int
+from .._validation import ParameterError, check_choice, check_int
 
 __all__ = [
     "GATES",

@@ -39,7 +39,7 @@ def interval(row: Mapping[str, Any], digits: int = 3, *, scale: float = 1.0, uni
 
 def mean_interval(values: Any, digits: int = 3, *, scale: float = 1.0, unit: str = "") -> str:
     """:func:`interval` of the mean and 95% CI (Student t) of raw ``values``, e.g. over seeds."""
-    from .sweep import mean_ci
+    from ..sweep import mean_ci
 
     m, lo, hi, _ = mean_ci(list(values))
     return interval({"mean": m, "ci_low": lo, "ci_high": hi}, digits, scale=scale, unit=unit)

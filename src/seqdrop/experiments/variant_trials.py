@@ -1,4 +1,4 @@
-"""Sweep trials that train one dropout recipe (:mod:`seqdrop.variants`) on PTB or FSDD.
+"""Sweep trials that train one dropout recipe (:mod:`seqdrop.experiments.variants`) on PTB or FSDD.
 
 Both are declared with :func:`seqdrop.sweep.trial_function`, so a sweep checks every key and
 value before it starts, and both are sized for the course: a leading slice of the PTB
@@ -10,7 +10,7 @@ test streams, or a stratified share of the FSDD training recordings.
   off, is also scored on the first ``valid_tokens`` tokens of its own training slice
   (``train_eval_ppl``; ``gap = val_ppl − train_eval_ppl``).
 - :func:`classifier_recipe` -- spoken-digit classifier on FSDD MFCCs; ``hidden_size`` can be
-  chosen per cell for an equal parameter count (:mod:`seqdrop.sizing`).
+  chosen per cell for an equal parameter count (:mod:`seqdrop.experiments.sizing`).
 """
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from typing import Any
 
 import pandas as pd
 
-from .data import LMCorpus, SequenceDataset, SequenceSplit, load_fsdd_mfcc, load_ptb, stratified_split
-from .models import RNNLanguageModel, SequenceClassifier
-from ._validation import check_choice, check_float, check_int, check_probability
-from .sweep import paired_difference, trial_function
-from .train import TrainResult, fit
-from .utils import seed_everything
+from ..data import LMCorpus, SequenceDataset, SequenceSplit, load_fsdd_mfcc, load_ptb, stratified_split
+from ..models import RNNLanguageModel, SequenceClassifier
+from .._validation import check_choice, check_float, check_int, check_probability
+from ..sweep import paired_difference, trial_function
+from ..train import TrainResult, fit
+from ..utils import seed_everything
 from .variants import RECIPES, recipe
 
 __all__ = ["lm_recipe", "classifier_recipe", "recipe_differences"]

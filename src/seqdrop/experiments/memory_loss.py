@@ -22,9 +22,9 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from .dropout import bernoulli_mask
-from .nn import reference
-from ._validation import ParameterError, check_choice, check_int, check_probability
+from ..dropout import bernoulli_mask
+from ..nn import reference
+from .._validation import ParameterError, check_choice, check_int, check_probability
 
 __all__ = ["SITES", "memory_curve", "decodable_fraction", "ideal_state_survival"]
 

@@ -28,13 +28,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .data import load_digits_rows
-from .dropout import Dropout
-from .analysis import train_classifier
-from .models import FeedForwardNet
-from .nn.mc import mc_dropout
-from ._validation import check_choice, check_float, check_int, check_probability
-from .sweep import trial_function
+from ..data import load_digits_rows
+from ..dropout import Dropout
+from ..analysis import train_classifier
+from ..models import FeedForwardNet
+from ..nn.mc import mc_dropout
+from .._validation import check_choice, check_float, check_int, check_probability
+from ..sweep import trial_function
 
 __all__ = [
     "sample_logits",

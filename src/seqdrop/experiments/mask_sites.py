@@ -21,8 +21,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch import Tensor
 
-from .dropout import bernoulli_mask
-from ._validation import check_choice, check_int, check_probability
+from ..dropout import bernoulli_mask
+from .._validation import check_choice, check_int, check_probability
 
 __all__ = ["Variant", "VARIANTS", "SITES", "sample_masks", "plot_masks", "draw_mask_sites",
            "mask_viewer", "widgets_available"]
