@@ -52,7 +52,7 @@
 p = 0.5  # every recipe's rate in the main comparison (drop probability)
 sweep_rates = [0.25, 0.65]  # extra rates for the rate sweep of the two best recipes
 train_tokens = 8_000  # leading PTB training words (of 929,589): the model overfits
-valid_tokens = 2_000  # leading validation words scored each epoch
+valid_tokens = 4_000  # leading validation words scored each epoch
 embedding_size = 128  # word vectors
 hidden_size = 128  # LSTM units per layer
 num_layers = 2  # stacked LSTM layers
