@@ -2,6 +2,8 @@
 
 - ``SEQDROP_OUTPUT_DIR``: where a notebook saves figures and records (set by ``seqdrop run``
   for each executed notebook; default ``<root>/runs/lab``).
+- ``SEQDROP_RUN_DIR``: the run folder ``seqdrop run`` is executing into (its ``summary.json``
+  holds the notebooks run so far); unset outside a run.
 """
 from __future__ import annotations
 

@@ -132,7 +132,8 @@ def _execute(nb: Path, run_dir: Path, params: dict[str, Any], **options: Any) ->
     tmp = Path(name)
     start = time.perf_counter()
     try:
-        with _env(SEQDROP_OUTPUT_DIR=str(figures.resolve())), warnings.catch_warnings():
+        with _env(SEQDROP_OUTPUT_DIR=str(figures.resolve()),
+                  SEQDROP_RUN_DIR=str(run_dir.resolve())), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The specified file")
             papermill.execute_notebook(
                 str(nb), str(tmp), parameters=params, cwd=str(nb.parent),
