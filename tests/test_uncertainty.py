@@ -1,6 +1,4 @@
-"""MC dropout vs weight scaling trials of chapter 08 (seqdrop.experiments.uncertainty, mc_perplexity)."""
-import math
-
+"""MC dropout vs weight scaling trials of chapter 08 (seqdrop.experiments.uncertainty)."""
 import pandas as pd
 import pytest
 import torch
@@ -8,10 +6,8 @@ from torch import nn
 
 from seqdrop.data import SequenceSplit
 from seqdrop.errors import ParameterError
-from seqdrop.experiments.mc_perplexity import mc_lm, mc_perplexity, token_log_probs
 from seqdrop.experiments.uncertainty import (by_method, history_table, mc_classifier, mc_forecaster,
                                              mc_samples, noise_like, sample_counts, shuffle_steps)
-from seqdrop.models import RNNLanguageModel
 
 torch.set_num_threads(1)
 
@@ -52,25 +48,6 @@ def test_noise_like_has_the_reference_moments():
     assert out.std().item() == pytest.approx(2.0, abs=0.05)
 
 
-def test_mc_perplexity_averages_probabilities():
-    lp = torch.log(torch.tensor([[0.5, 0.25], [0.5, 0.25]]))
-    assert mc_perplexity(lp) == pytest.approx({1: 1 / math.sqrt(0.125), 2: 1 / math.sqrt(0.125)})
-    lp = torch.log(torch.tensor([[0.2], [0.6]]))  # mean probability 0.4
-    assert mc_perplexity(lp, [2])[2] == pytest.approx(2.5)
-    with pytest.raises(ValueError):
-        mc_perplexity(torch.zeros(3, 0))
-
-
-def test_token_log_probs_counts_the_evaluated_tokens():
-    torch.manual_seed(0)
-    model = RNNLanguageModel(20, 4, 4, 1).eval()
-    stream = torch.randint(0, 20, (101,))
-    lp = token_log_probs(model, stream, batch_size=4, bptt=5, max_batches=3)
-    assert lp.shape == (3 * 5 * 4,) and (lp <= 0).all()
-    with pytest.raises(ValueError):
-        token_log_probs(model, stream[:3], batch_size=4, bptt=5)
-
-
 def _run(trial, **over):
     return trial(dict(trial.defaults) | {"seed": 0} | over)
 
@@ -96,14 +73,6 @@ def test_mc_forecaster_coverage_rows():
     wide = cov.pivot(index="level", columns="method", values="width")
     assert (wide["mc+noise"] >= wide["mc"]).all()  # adding noise variance only widens
     assert out["ws_rmse"] > 0 and 0 <= out["cov90_mc+noise"] <= 1
-
-
-def test_mc_lm_times_both_methods():
-    out = _run(mc_lm, max_tokens=2_000, hidden_size=8, embedding_size=8, epochs=1, n_samples=2,
-               eval_batches=2, bptt=10)
-    assert out["tokens"] == 2 * 10 * 10
-    assert out["ws_ppl"] > 1 and out["mc_ppl"] > 1 and out["mc_seconds"] > 0
-    assert [r["n_samples"] for r in out["history"]] == [1, 2]
 
 
 def test_by_method_pairs_the_columns():
