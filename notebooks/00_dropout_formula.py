@@ -86,7 +86,7 @@ from IPython.display import Markdown, display
 from torch import nn
 
 import seqdrop
-from seqdrop.course import setup_figures
+from seqdrop.course import record_finding, setup_figures
 from seqdrop.dropout import bernoulli_mask, drop_connect, dropout
 from seqdrop.analysis import (
     analytic_dropout_moments,
@@ -476,6 +476,15 @@ claims.add(
     "weight-scaled logits does (∝ N^−1/2); the arithmetic mean's gap levels off.",
 )
 
+
+def finding(name: str, row: dict, sentence: str, unit: str = "") -> None:
+    """Record a mean-and-interval row as one of the chapter's findings."""
+    record_finding(name, row["mean"], row["ci_low"], row["ci_high"], unit=unit,
+                   n_seeds=int(row["n"]), claim=sentence)
+
+
+finding("mc_arithmetic_minus_geometric_gap", arith_minus_geo, claims.sentences[-2])
+
 # %% [markdown]
 # **Reading the plot.** With one hidden layer (solid), the geometric mean's distance to
 # weight scaling keeps falling like $N^{-1/2}$, the Monte-Carlo error of an unbiased
@@ -587,6 +596,10 @@ claims.add(
     f"{interval(mc_vs_ws, 2, scale=100, unit=' pt')}: less than one percentage point "
     + ("(the interval includes zero: within noise)." if mc_within else "."),
 )
+forgot_pt = {k: 100 * forgot[k] for k in ("mean", "ci_low", "ci_high")}
+forgot_pt["n"] = forgot["n"]
+finding("dropout_forgot_eval_acc", forgot_pt, claims.sentences[-3], unit="pt")
+finding("dropout_mc_minus_ws_nll", nll_arith_ws, claims.sentences[-2])
 display(Markdown(claims.markdown()))
 
 # %% [markdown]

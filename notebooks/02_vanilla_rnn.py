@@ -95,8 +95,9 @@ import torch
 from IPython.display import Markdown, display
 
 import seqdrop
-from seqdrop.course import setup_figures
+from seqdrop.course import record_finding, setup_figures
 from seqdrop.experiments.evidence import Claims, excludes_zero, interval, mean_interval
+from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
 from seqdrop.experiments.mask_sites import (draw_mask_sites, mask_viewer, plot_masks,
                                             sample_masks)
 from seqdrop.nn.reference import recurrence, rnn_cell
@@ -243,6 +244,9 @@ claims.add(
     f"(theory (1−p)^T = {(1 - p) ** T:.1%}); a per-sequence mask keeps {seq_T[0]:.1%} "
     f"(theory 1−p = {1 - p:.0%}).",
 )
+for name, (m, lo, hi, n) in (("per_step", step_T), ("per_sequence", seq_T)):
+    record_finding(f"rnn_latch_retention_{name}", m, lo, hi, n_seeds=int(n),
+                   claim=claims.sentences[-1], source="02, self-loop memory units")
 display(Markdown(claims.sentences[-1]))
 
 # %% [markdown]
@@ -298,6 +302,9 @@ claims.add(
     "per-step − per-sequence difference "
     f"is {interval(dev_diff, 3)}, within {rel:.0%} of it.",
 )
+record_finding("rnn_state_deviation_step_minus_sequence", dev_diff["mean"],
+               dev_diff["ci_low"], dev_diff["ci_high"], n_seeds=int(dev_diff["n"]),
+               claim=claims.sentences[-1], source="02, random orthogonal RNN")
 display(Markdown(claims.sentences[-1]))
 
 # %% [markdown]
@@ -469,6 +476,20 @@ fit_sentence = "Training accuracy (masks on) against no dropout: " + "; ".join(
     f" ({verdict(r, 'higher', 'lower')})" for _, r in fit.iterrows())
 claims.add(True, fit_sentence + ".")
 display(Markdown(claims.sentences[-1]))
+
+# %% [markdown]
+# The same comparison as each variant's relative change of test accuracy over no dropout,
+# in % (positive: better), recorded for the summary chapter's cross-chapter figure:
+
+# %%
+gains = variant_gains(trials, "test_acc", by="variant", variants=variants,
+                      lower_is_better=False)
+record_variant_gains(gains, chapter="02", data="mnist-rows", cell="rnn",
+                     task="classification", metric="test_acc",
+                     what=f"MNIST rows (2-layer tanh RNN, {train_size} images), "
+                     "test accuracy", names={"between": "zaremba",
+                                            "recurrent_step": "per_step"})
+gains
 
 # %% [markdown]
 # ## What we found

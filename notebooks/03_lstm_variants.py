@@ -109,6 +109,7 @@ from IPython.display import Markdown, display
 
 from seqdrop.course import record, savefig, setup_figures
 from seqdrop.experiments.evidence import Claims, interval
+from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
 from seqdrop.experiments.memory_loss import SITES, ideal_state_survival, memory_curve
 from seqdrop.nn import reference
 from seqdrop.sweep import mean_ci, paired_difference, sweep
@@ -279,9 +280,10 @@ beats = vs_none[vs_none["ci_high"] < 0]["a"].tolist()
 worse = vs_none[vs_none["ci_low"] > 0]["a"].tolist()
 noise = vs_none[~vs_none["significant"]]["a"].tolist()
 best_two = [r for r in order if r != "none"][:2]
-for r in RECIPES[1:]:
-    record(f"val_ppl_{r}_minus_none",
-                   float(vs_none.set_index("a").loc[r, "mean"]))
+gains = variant_gains(trials, "val_ppl", variants=order)
+record_variant_gains(gains, chapter="03", data="ptb-word", cell="lstm", task="lm",
+                     metric="val_ppl", what=f"an LSTM language model ({train_tokens:,} "
+                     "PTB words), best validation perplexity")
 none_runs = trials[trials["recipe"] == "none"]
 turn = mean_ci(none_runs["final_val_ppl"] - none_runs["val_ppl"])
 record("none_turn_up", turn[0])

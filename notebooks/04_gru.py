@@ -48,7 +48,7 @@
 # %% tags=["parameters"]
 p = 0.5  # every recipe's rate on PTB (drop probability)
 train_tokens = 8_000  # leading PTB training words: small, so the model overfits
-valid_tokens = 4_000  # leading validation words scored each epoch
+valid_tokens = 2_000  # leading validation words scored each epoch
 embedding_size = 128  # word vectors
 hidden_size = 128  # GRU units per layer on PTB
 epochs = 5  # passes over the PTB slice (SGD, lr 1, halved after epoch decay_start)
@@ -57,8 +57,9 @@ lr_decay = 0.5  # lr factor per epoch after decay_start (Zaremba-medium: 1/1.2)
 batch_size = 4  # parallel streams of the PTB slice (BPTT 35)
 digits_p = 0.3  # every recipe's rate on the spoken digits
 digits_params = 16_000  # parameter budget of every spoken-digit model (equal count)
-digits_fraction = 0.25  # share of the 2,400 training recordings used
-digits_epochs = 15  # passes over the spoken-digit training recordings (Adam, lr 3e-3)
+digits_recipes = ["none", "zaremba", "semeniuta", "weight_drop", "zoneout"]  # on digits
+digits_fraction = 0.1  # share of the 2,400 training recordings used
+digits_epochs = 30  # passes over the spoken-digit training recordings (Adam, lr 3e-3)
 memory_p = 0.25  # drop rate in the placement and memory measurements
 base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 3  # trainings per configuration
@@ -66,8 +67,9 @@ scheduler = None  # None: local Dask cluster; "serial"; or an address tcp://host
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (check_bool, check_float, check_int,
-                            check_probability, check_scheduler)
+from seqdrop.course import (ParameterError, check_bool, check_choice, check_float,
+                            check_int, check_probability, check_scheduler)
+from seqdrop.experiments.variants import RECIPES
 
 p = check_probability("p", p)
 train_tokens = check_int("train_tokens", train_tokens, 1_000, 929_589)
@@ -83,6 +85,12 @@ digits_params = check_int("digits_params", digits_params, 1_000, 10_000_000)
 digits_fraction = check_float("digits_fraction", digits_fraction, 0.0, 1.0,
                               low_closed=False)
 digits_epochs = check_int("digits_epochs", digits_epochs, 1, 1000)
+if (not isinstance(digits_recipes, list) or "none" not in digits_recipes
+        or len(digits_recipes) < 2):
+    raise ParameterError(f"parameter 'digits_recipes' = {digits_recipes!r} must be a "
+                         "list of recipes that includes 'none' and at least one other")
+digits_recipes = [check_choice(f"digits_recipes[{i}]", r, RECIPES)
+                  for i, r in enumerate(digits_recipes)]
 memory_p = check_probability("memory_p", memory_p)
 base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
 n_seeds = check_int("n_seeds", n_seeds, 2, 100)
@@ -98,13 +106,13 @@ from IPython.display import Markdown, display
 
 from seqdrop.course import record, savefig, setup_figures
 from seqdrop.experiments.evidence import Claims, excludes_zero, interval
+from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
 from seqdrop.experiments.gru_masks import carry_identity_error, placement_noise
 from seqdrop.experiments.memory_loss import SITES, memory_curve
 from seqdrop.experiments.sizing import classifier_param_count, equal_param_sizes
 from seqdrop.sweep import paired_difference, sweep
 from seqdrop.experiments.variant_trials import (classifier_recipe, lm_recipe,
                                                 recipe_differences)
-from seqdrop.experiments.variants import RECIPES
 
 torch.set_num_threads(1)
 setup_figures()
@@ -243,9 +251,10 @@ lm_vs_none
 # %%
 lm_beats = lm_vs_none[lm_vs_none["ci_high"] < 0]["a"].tolist()
 lm_noise = lm_vs_none[~lm_vs_none["significant"]]["a"].tolist()
-for r in RECIPES[1:]:
-    record(f"gru_val_ppl_{r}_minus_none",
-                   float(lm_vs_none.set_index("a").loc[r, "mean"]))
+lm_gains = variant_gains(lm_trials, "val_ppl", variants=lm_order)
+record_variant_gains(lm_gains, chapter="04", data="ptb-word", cell="gru", task="lm",
+                     metric="val_ppl", what=f"a GRU language model ({train_tokens:,} "
+                     "PTB words), best validation perplexity")
 claims.add(
     True,  # a reading of the table above
     f"On the GRU language model, {len(lm_beats)} of the {len(RECIPES) - 1} recipes "
@@ -254,6 +263,7 @@ claims.add(
     + (f"; within noise: {', '.join(lm_noise)}." if lm_noise else "."),
 )
 display(Markdown(claims.sentences[-1]))
+lm_gains
 
 # %% [markdown]
 # ## 4. Spoken digits, and LSTM vs GRU vs RNN at equal parameter count
@@ -274,7 +284,7 @@ pd.DataFrame({"hidden units": sizes,
               "parameters": {c: count(c, h) for c, h in sizes.items()}}).T
 
 # %%
-grid = [{"cell": [cell], "hidden_size": [h], "recipe": list(RECIPES), "p": [digits_p],
+grid = [{"cell": [cell], "hidden_size": [h], "recipe": digits_recipes, "p": [digits_p],
          "train_fraction": [digits_fraction], "epochs": [digits_epochs]}
         for cell, h in sizes.items()]
 digits = sweep(classifier_recipe, grid, seeds=seeds, scheduler=scheduler,
@@ -283,7 +293,7 @@ assert (digits["status"] == "ok").all(), digits.loc[digits["status"] != "ok", "e
 digits["error_rate"] = 1 - digits["test_acc"]
 
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
-sns.pointplot(data=digits, y="recipe", x="val_loss", hue="cell", order=list(RECIPES),
+sns.pointplot(data=digits, y="recipe", x="val_loss", hue="cell", order=digits_recipes,
               errorbar=("ci", 95), linestyle="none", dodge=0.4, ax=ax)
 ax.set(xlabel="best validation loss (mean, 95% CI)", ylabel="",
        title=f"spoken digits, {digits_params:,} parameters per model, p = {digits_p:g}")
@@ -291,19 +301,30 @@ savefig(fig, "04_digits_recipes")
 plt.show()
 
 # %%
-gru_digits = digits[digits["cell"] == "gru"]
-digits_vs_none = recipe_differences(gru_digits, "val_loss", "none", list(RECIPES))
-digits_beats = digits_vs_none[digits_vs_none["ci_high"] < 0]["a"].tolist()
-digits_worse = digits_vs_none[digits_vs_none["ci_low"] > 0]["a"].tolist()
+digits_gains = {cell: variant_gains(digits[digits["cell"] == cell], "val_loss",
+                                    variants=digits_recipes)
+                for cell in sizes}
+for cell, gains in digits_gains.items():
+    record_variant_gains(gains, chapter="04", data="fsdd", task="classification",
+                         cell={"rnn_tanh": "rnn"}.get(cell, cell),
+                         metric="val_loss", what=f"spoken digits ({cell}, "
+                         f"{digits_params:,} parameters), best validation loss")
+gains_table = pd.concat([g.assign(cell=c) for c, g in digits_gains.items()],
+                        ignore_index=True)
+digits_better = gains_table[gains_table["ci_low"] > 0]
+digits_worse = gains_table[gains_table["ci_high"] < 0]
 claims.add(
     True,  # a reading of the table below
-    f"On the spoken digits, {len(digits_beats)} of the {len(RECIPES) - 1} recipes lower "
-    "the GRU's validation loss below no dropout's with the paired interval below zero"
-    + (f" ({', '.join(digits_beats)})" if digits_beats else "")
-    + (f"; {', '.join(digits_worse)} raise it." if digits_worse else "."),
+    f"On the spoken digits, {len(digits_better)} of the {len(gains_table)} "
+    "(cell, recipe) pairs lower the best validation loss below no dropout's with the "
+    "paired interval excluding zero"
+    + (" (" + ", ".join(digits_better["cell"] + " " + digits_better["variant"]) + ")"
+       if len(digits_better) else "")
+    + ("; higher: " + ", ".join(digits_worse["cell"] + " " + digits_worse["variant"])
+       if len(digits_worse) else "") + ".",
 )
 display(Markdown(claims.sentences[-1]))
-digits_vs_none
+gains_table
 
 # %% [markdown]
 # Now the side-by-side comparison. For each cell we pick the recipe with the lowest mean
@@ -357,8 +378,8 @@ found = pd.DataFrame([
      "value": f"{at_10['state per step']:.3f} / {at_10['recurrent per sequence']:.2f}"},
     *[{"finding": f"PTB GRU val ppl, {r} − none", "value": interval(row, 1)}
       for r, row in lm_vs_none.set_index("a").iterrows()],
-    *[{"finding": f"digits GRU val loss, {r} − none", "value": interval(row, 3)}
-      for r, row in digits_vs_none.set_index("a").iterrows()],
+    *[{"finding": f"digits {row['cell']} val loss, {row['variant']}: gain over none",
+       "value": interval(row, 1, unit="%")} for _, row in gains_table.iterrows()],
     *[{"finding": f"digits, {c}: best recipe", "value": r} for c, r in best.values],
     *[{"finding": f"digits test acc, {row['a']} − {row['b']}",
        "value": interval(row, 3)} for _, row in cells.iterrows()],

@@ -37,3 +37,12 @@ def test_mean_interval_of_raw_values():
     assert mean_interval([1.0, 1.0, 1.0], 1) == "1.0 [1.0, 1.0]"
     text = mean_interval([0.1, 0.2, 0.3], 1, scale=100, unit=" pt")
     assert text.startswith("20.0 pt [") and text.endswith("]")
+
+
+def test_excludes_zero_is_the_sweeps_and_an_undefined_interval_excludes_nothing():
+    import math
+
+    from seqdrop.sweep import excludes_zero as sweep_excludes_zero
+
+    assert excludes_zero is sweep_excludes_zero  # one implementation, read by paired_difference too
+    assert not excludes_zero({"ci_low": math.nan, "ci_high": math.nan})  # one seed

@@ -159,6 +159,8 @@ def test_effects_pair_each_candidate_with_the_baseline():
     assert e.loc["gal 0.5", "mean"] == pytest.approx(1.0) and e.loc["gal 0.5", "higher"]
     assert not e.loc["zaremba 0.5", "lower"] and not e.loc["zaremba 0.5", "higher"]
     assert "none" not in e.index and (e["n"] == 3).all()
+    with pytest.raises(SweepError, match="no trials with setting = 'none'"):
+        effects(df[df["setting"] != "none"], "test_error", by=["data"], among="setting", baseline="none")
 
 
 def test_best_settings_can_exclude_the_baseline():

@@ -2,13 +2,17 @@
 
 A chapter states each finding once as a sentence; :func:`claim` asserts it (in the course and
 paper profiles) and returns the sentence so the recap can show it. :func:`interval` formats a
-mean and 95% confidence interval the same way everywhere; :func:`excludes_zero` reads a row
-of :func:`seqdrop.sweep.paired_difference`.
+mean and 95% confidence interval the same way everywhere. The intervals themselves come from
+:mod:`seqdrop.sweep.stats` (:func:`~seqdrop.sweep.mean_ci`, the Student-t interval over
+seeds); :func:`excludes_zero` (from there too) reads a row of
+:func:`seqdrop.sweep.paired_difference`.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from ..sweep.stats import excludes_zero, mean_ci
 
 __all__ = ["ClaimError", "claim", "interval", "mean_interval", "excludes_zero", "Claims"]
 
@@ -39,15 +43,8 @@ def interval(row: Mapping[str, Any], digits: int = 3, *, scale: float = 1.0, uni
 
 def mean_interval(values: Any, digits: int = 3, *, scale: float = 1.0, unit: str = "") -> str:
     """:func:`interval` of the mean and 95% CI (Student t) of raw ``values``, e.g. over seeds."""
-    from ..sweep import mean_ci
-
     m, lo, hi, _ = mean_ci(list(values))
     return interval({"mean": m, "ci_low": lo, "ci_high": hi}, digits, scale=scale, unit=unit)
-
-
-def excludes_zero(row: Mapping[str, Any]) -> bool:
-    """Whether a paired-difference row's confidence interval lies entirely on one side of 0."""
-    return float(row["ci_low"]) > 0 or float(row["ci_high"]) < 0
 
 
 class Claims:

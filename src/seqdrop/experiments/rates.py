@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..sweep import SweepError, mean_ci
+from ..sweep import SweepError, mean_ci, paired_difference
 
 __all__ = ["with_baseline", "best_settings", "relative_change", "transfer_gains", "effects"]
 
@@ -149,19 +149,20 @@ def effects(df: pd.DataFrame, metric: str, *, by: Sequence[str], among: str, bas
     """Every candidate's paired difference ``metric(candidate) − metric(baseline)`` per group.
 
     One row per group of ``by`` and candidate of ``among`` (the baseline left out): ``mean``,
-    ``ci_low``, ``ci_high``, ``n`` over seeds; ``lower``/``higher`` when the interval lies
-    entirely below/above zero (for an error metric: the candidate helps/hurts).
+    ``ci_low``, ``ci_high``, ``n`` over seeds (:func:`seqdrop.sweep.paired_difference`);
+    ``lower``/``higher`` when the interval lies entirely below/above zero (for an error metric:
+    the candidate helps/hurts).
     """
     ok = df[df["status"] == "ok"] if "status" in df else df
     rows = []
     for key, part in ok.groupby(list(by), sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        table = part.pivot_table(index=seed, columns=among, values=metric, aggfunc="mean")
-        if baseline not in table.columns:
+        if not (part[among] == baseline).any():
             raise SweepError(f"{dict(zip(by, key))}: no trials with {among} = {baseline!r}")
-        for cand in [c for c in table.columns if c != baseline]:
-            diff = (table[cand] - table[baseline]).dropna().to_numpy()
-            mean, low, high, n = mean_ci(diff, confidence)
-            rows.append({**dict(zip(by, key)), among: cand, "mean": mean, "ci_low": low, "ci_high": high,
-                         "n": n, "lower": bool(high < 0), "higher": bool(low > 0)})
+        for cand in sorted(c for c in part[among].unique() if c != baseline):
+            d = paired_difference(part, metric, by=among, a=cand, b=baseline, within=[], seed=seed,
+                                  confidence=confidence).iloc[0]
+            low, high = float(d["ci_low"]), float(d["ci_high"])
+            rows.append({**dict(zip(by, key)), among: cand, "mean": float(d["mean"]), "ci_low": low,
+                         "ci_high": high, "n": int(d["n"]), "lower": high < 0, "higher": low > 0})
     return pd.DataFrame(rows)

@@ -15,6 +15,10 @@ variant         masks                                                           
                 (one mask per sequence) for audio, images and series
 ==============  ==================================================================  =========================
 
+These are single-site variants for one-layer models; the full published recipes of chapters
+03–04 (:mod:`seqdrop.experiments.variants`) differ under two of the same names: there ``gal``
+drops ``h_{t-1}`` and embedding rows at ``p/2`` and ``weight_drop`` adds Zaremba's masks.
+
 :func:`recipe` runs one of them on ``ptb-char``, ``ptb-word``, ``fsdd-mfcc``, ``mnist-rows``
 or ``sunspots`` through the shipped trials (:func:`seqdrop.sweep.trials.train_lm`,
 :func:`~seqdrop.sweep.trials.train_classifier`) or :func:`train_forecaster`, and adds one

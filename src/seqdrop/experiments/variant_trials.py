@@ -20,29 +20,18 @@ from typing import Any
 
 import pandas as pd
 
-from ..data import LMCorpus, SequenceDataset, SequenceSplit, load_fsdd_mfcc, load_ptb, stratified_split
-from ..models import RNNLanguageModel, SequenceClassifier
-from .._validation import check_choice, check_float, check_int, check_probability
+from ..data import LMCorpus, load_ptb
+from ..models import RNNLanguageModel
+from .._validation import check_float, check_probability
 from ..sweep import paired_difference, trial_function
-from ..train import TrainResult, fit
+from ..sweep.trials import _choice, _fraction, _int, _outcome, _positive, train_classifier
+from ..train import fit
 from ..utils import seed_everything
 from .variants import RECIPES, recipe
 
 __all__ = ["lm_recipe", "classifier_recipe", "recipe_differences"]
 
 CELLS = ("lstm", "gru", "rnn_tanh")
-
-
-def _choice(*options: Any) -> Any:
-    return lambda key, value: check_choice(key, value, options)
-
-
-def _int(low: int) -> Any:
-    return lambda key, value: check_int(key, value, low)
-
-
-def _positive(key: str, value: Any) -> float:
-    return check_float(key, value, 0.0, None, low_closed=False)
 
 
 @functools.lru_cache(maxsize=2)
@@ -57,14 +46,6 @@ def _ptb_slice(train_tokens: int, valid_tokens: int) -> LMCorpus:
 
 
 _TRAIN_EVAL = {"test_loss": "train_eval_loss", "test_ppl": "train_eval_ppl"}
-
-
-def _best(result: TrainResult, names: tuple[str, ...]) -> dict[str, Any]:
-    out = {n: float(result.best[n]) for n in names if n in result.best}
-    hist = result.history
-    out |= {"best_epoch": int(result.best["epoch"]), "epochs_run": len(hist)}
-    out["history"] = hist.to_dict("records")
-    return out
 
 
 @trial_function(
@@ -92,43 +73,28 @@ def lm_recipe(config: dict[str, Any]) -> dict[str, Any]:
                  optimizer=c["optimizer"])
     result.history = result.history.rename(columns=_TRAIN_EVAL)
     result.best = {_TRAIN_EVAL.get(k, k): v for k, v in result.best.items()}
-    out = _best(result, ("val_ppl", "train_eval_ppl", "train_ppl"))
+    out = _outcome(result, model, ("val_ppl", "train_eval_ppl"))
     out["gap"] = out["val_ppl"] - out["train_eval_ppl"]
     out["final_val_ppl"] = float(result.history["val_ppl"].iloc[-1])
     return out
-
-
-@functools.lru_cache(maxsize=2)
-def _fsdd(train_fraction: float) -> SequenceDataset:
-    data = load_fsdd_mfcc()
-    if train_fraction >= 1.0:
-        return data
-    keep = stratified_split(data.train.y, (train_fraction, 0.0, 1.0 - train_fraction), seed=0)[0]
-    t = data.train
-    return SequenceDataset(SequenceSplit(t.x[keep], t.y[keep], t.lengths[keep]), data.valid, data.test,
-                           data.num_classes, data.num_features, data.name)
 
 
 @trial_function(
     defaults=dict(cell="gru", recipe="none", p=0.3, hidden_size=64, num_layers=1, train_fraction=0.25,
                   epochs=20, batch_size=32, lr=3e-3),
     checks=dict(cell=_choice(*CELLS), recipe=_choice(*RECIPES), p=check_probability, hidden_size=_int(1),
-                num_layers=_int(1), train_fraction=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
+                num_layers=_int(1), train_fraction=_fraction,
                 epochs=_int(1), batch_size=_int(1), lr=_positive),
 )
 def classifier_recipe(config: dict[str, Any]) -> dict[str, Any]:
-    """FSDD spoken digits (13 MFCCs per frame) with one recipe; Adam, gradient clip 5.
-    Metrics at the best validation epoch: ``val_acc``, ``test_acc``, ``val_loss``; ``n_params``."""
+    """FSDD spoken digits (13 MFCCs per frame) with one recipe: the shipped trial
+    :func:`seqdrop.sweep.trials.train_classifier` with Adam and gradient clip 5. Metrics at the
+    best validation epoch: ``val_acc``, ``test_acc``, ``val_loss``; ``n_params``."""
     c = config
-    data = _fsdd(c["train_fraction"])
-    seed_everything(c["seed"])
-    model = SequenceClassifier(data.num_features, c["hidden_size"], data.num_classes, c["num_layers"], c["cell"],
-                               dropouts=recipe(c["recipe"], c["p"], c["cell"], embedding=False))
-    result = fit(model, data, seed=c["seed"], device="auto", progress=False, verbose=False, epochs=c["epochs"],
-                 batch_size=c["batch_size"], optimizer="adam", lr=c["lr"], clip=5.0)
-    out = _best(result, ("val_acc", "test_acc", "val_loss", "test_loss"))
-    out["n_params"] = sum(p.numel() for p in model.parameters())
-    return out
+    keys = ("cell", "hidden_size", "num_layers", "train_fraction", "epochs", "batch_size", "lr")
+    sub = dict(train_classifier.defaults) | {k: c[k] for k in keys}
+    sub |= dict(data="fsdd-mfcc", optimizer="adam", clip=5.0, seed=c["seed"])
+    return train_classifier(sub | recipe(c["recipe"], c["p"], c["cell"], embedding=False))
 
 
 def recipe_differences(

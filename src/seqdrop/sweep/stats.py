@@ -7,7 +7,7 @@ interval (mean ± t_{0.975, n−1}·s/√n) excludes zero only when the differen
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ import pandas as pd
 
 from .spec import SweepError
 
-__all__ = ["mean_ci", "summarize", "paired_difference", "format_summary"]
+__all__ = ["mean_ci", "excludes_zero", "summarize", "paired_difference", "format_summary"]
 
 
 def mean_ci(values: Sequence[float] | np.ndarray | pd.Series, confidence: float = 0.95) -> tuple[float, float, float, int]:
@@ -35,6 +35,14 @@ def mean_ci(values: Sequence[float] | np.ndarray | pd.Series, confidence: float 
         return mean, math.nan, math.nan, 1
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
+
+
+def excludes_zero(row: Mapping[str, Any]) -> bool:
+    """Whether a row's interval (``ci_low``, ``ci_high``) lies entirely on one side of 0.
+
+    An undefined interval (one seed: NaN bounds) excludes nothing.
+    """
+    return float(row["ci_low"]) > 0 or float(row["ci_high"]) < 0
 
 
 def _ok(df: pd.DataFrame) -> pd.DataFrame:
@@ -108,9 +116,9 @@ def paired_difference(
     for key, part in groups:
         key = key if isinstance(key, tuple) else (key,)
         mean, low, high, n = mean_ci(part.to_numpy(), confidence)
-        significant = bool(n > 1 and (low > 0 or high < 0))
-        rows.append({**dict(zip(within, key)), "metric": metric, "a": a, "b": b, "relative": relative,
-                     "mean": mean, "ci_low": low, "ci_high": high, "n": n, "significant": significant})
+        row = {**dict(zip(within, key)), "metric": metric, "a": a, "b": b, "relative": relative,
+               "mean": mean, "ci_low": low, "ci_high": high, "n": n}
+        rows.append(row | {"significant": excludes_zero(row)})
     return pd.DataFrame(rows)
 
 
