@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from seqdrop.experiments.lm_scores import mc_perplexity, unigram_perplexity
+from seqdrop.experiments.lm_scores import mc_and_ws_perplexity as mc_perplexity
+from seqdrop.experiments.lm_scores import unigram_perplexity
 from seqdrop.models import RNNLanguageModel
 from seqdrop.nn import RecurrentDropout
 

@@ -1,8 +1,8 @@
 """Scoring a word-level language model on the BPTT windows the trainer evaluates.
 
-- :func:`mc_perplexity`: the perplexity with Monte-Carlo dropout (Gal & Ghahramani 2016,
-  §4), each target's predicted probability averaged over stochastic passes, next to the
-  usual weight-scaling (eval-mode) perplexity on the same windows;
+- :func:`mc_and_ws_perplexity`: a trained model's perplexity with Monte-Carlo dropout
+  (Gal & Ghahramani 2016, §5.2) and with weight scaling, on the same windows, streamed over
+  the passes (chapter 08's :mod:`~seqdrop.experiments.mc_perplexity` keeps every pass);
 - :func:`unigram_perplexity`: the perplexity of a model that ignores the context (add-one
   smoothed word frequencies of the training stream), the floor any language model must beat.
 """
@@ -15,8 +15,9 @@ from torch import nn
 
 from ..data.batching import batchify, lm_batches
 from ..nn import mc_dropout
+from .mc_perplexity import token_log_probs
 
-__all__ = ["scored_windows", "mc_perplexity", "unigram_perplexity"]
+__all__ = ["scored_windows", "mc_and_ws_perplexity", "unigram_perplexity"]
 
 
 def scored_windows(stream: torch.Tensor, *, batch_size: int = 10, bptt: int = 35,
@@ -41,36 +42,28 @@ def unigram_perplexity(train: torch.Tensor, stream: torch.Tensor, vocab_size: in
     return math.exp(-log_p[targets].mean().item())
 
 
-def mc_perplexity(model: nn.Module, stream: torch.Tensor, *, n_samples: int, batch_size: int = 10,
-                  bptt: int = 35, max_batches: int | None = None,
-                  seed: int = 0) -> tuple[float, float]:
+def mc_and_ws_perplexity(model: nn.Module, stream: torch.Tensor, *, n_samples: int,
+                         batch_size: int = 10, bptt: int = 35, max_batches: int | None = None,
+                         seed: int = 0) -> tuple[float, float]:
     """``(weight-scaling, Monte-Carlo)`` perplexity of a token ``stream``.
 
     Weight scaling is the eval-mode network. MC dropout averages each target's predicted
-    probability over ``n_samples`` stochastic passes (Gal & Ghahramani 2016, §4), each pass
-    carrying its state across the BPTT windows: ``exp(-mean_t log(1/K Σ_k p_k(y_t)))``.
+    probability over ``n_samples`` stochastic passes (Gal & Ghahramani 2016, §5.2), each
+    pass from :func:`~seqdrop.experiments.mc_perplexity.token_log_probs`; the log of the
+    sum is accumulated pass by pass, so memory does not grow with ``n_samples`` (1000 in
+    the paper).
     """
     if n_samples < 1:
         raise ValueError(f"n_samples must be >= 1, got {n_samples}")
-    device = next(model.parameters()).device
-    windows = scored_windows(stream.to(device), batch_size=batch_size, bptt=bptt,
-                             max_batches=max_batches)
-
-    def target_log_probs() -> torch.Tensor:
-        state, out = None, []
-        for w in windows:
-            logits, state = model(w.x, state)
-            out.append(logits.log_softmax(-1).gather(-1, w.y.unsqueeze(-1)).flatten())
-        return torch.cat(out)
-
+    kw = dict(batch_size=batch_size, bptt=bptt, max_batches=max_batches)
+    stream = stream.to(next(model.parameters()).device)
     was_training = model.training
     torch.manual_seed(seed)
-    with torch.no_grad():
-        model.eval()
-        ws = math.exp(-target_log_probs().mean().item())
-        with mc_dropout(model):
-            total = target_log_probs()
-            for _ in range(n_samples - 1):  # log Σ_k p_k, streamed: memory does not grow with K
-                total = torch.logaddexp(total, target_log_probs())
+    model.eval()
+    ws = math.exp(-token_log_probs(model, stream, **kw).mean().item())
+    with mc_dropout(model):
+        total = token_log_probs(model, stream, **kw)
+        for _ in range(n_samples - 1):
+            total = torch.logaddexp(total, token_log_probs(model, stream, **kw))
     model.train(was_training)
     return ws, math.exp(-(total - math.log(n_samples)).mean().item())

@@ -27,7 +27,7 @@ from ..presets import PRESETS, RESULT, build_model, get_preset, reproduce, train
 from ..sweep.spec import trial_function
 from ..train.trainer import BEST, CHECKPOINT, HISTORY
 from ..utils import pick_device
-from .lm_scores import mc_perplexity, unigram_perplexity
+from .lm_scores import mc_and_ws_perplexity, unigram_perplexity
 from .reproductions import MC_RESULT, PTB_TRAIN_TOKENS, describe_schedule, read_result
 
 __all__ = ["course_overrides", "planned_schedule", "shortening_sentence", "unigram_baseline",
@@ -196,7 +196,7 @@ def _mc_evaluate(folder: Path, result: dict[str, Any], n_samples: int, seed: int
     model, corpus, config = _rebuild(folder, result)
     model.to(pick_device(device))
     t0 = time.perf_counter()
-    ws, mc = mc_perplexity(model, corpus.test, n_samples=n_samples,
+    ws, mc = mc_and_ws_perplexity(model, corpus.test, n_samples=n_samples,
                            batch_size=config.eval_batch_size,
                            bptt=config.bptt, max_batches=config.max_eval_batches, seed=seed)
     out = {"ws_test_ppl": ws, "mc_test_ppl": mc, "mc_seconds": time.perf_counter() - t0}
