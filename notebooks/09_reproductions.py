@@ -206,7 +206,8 @@ if runs_dir is None:
 else:
     loaded = load_runs(runs_dir)
     print(f"{len(loaded.runs)} finished run(s) read from {runs_dir}")
-    for name, text in loaded.runs.groupby("preset", sort=False)["schedule"].first().items():
+    schedules = loaded.runs.groupby("preset", sort=False)["schedule"].first()
+    for name, text in schedules.items():
         print(f"{name}: {text}")
 for line in loaded.problems:
     print(line)
