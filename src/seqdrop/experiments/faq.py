@@ -133,11 +133,14 @@ def _q1(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
 
 
 def _q2(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
-    parts = [_cite(f) for f in (_about(run, F01, "augmentation"),
-                                _about(run, F01, "early stopping")) if f is not None]
+    found = [run.finding(n) for n in ("mlp_augmentation_minus_dropout_acc",
+                                      "mlp_tuned_dropout_minus_none_acc")]
+    parts = [_cite(f) for f in found if f is not None]
     if parts:
-        parts.insert(0, "They are not alternatives to compare by mechanism but "
-                        "measurable on one problem (chapter 01, each tuned on validation):")
+        parts.insert(0, "In what they know: augmentation encodes that a shifted digit is the "
+                        "same digit, early stopping only limits training time, dropout adds "
+                        "noise that knows nothing about the task. Measured on one problem, "
+                        "each tuned on validation:")
     return " ".join(parts), (F01,) if parts else (), False
 
 
@@ -214,12 +217,14 @@ def _q5(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
             "weights or the next layer's input give identical pre-activations, asserted in "
             "chapter 00), and step 5 is not dropout: the next layer's bias belongs to the "
             "receiving unit and is never dropped.")
-    drop, flips = (_record(run, F00, k) for k in ("single_mask_acc_drop", "flip_rate"))
-    if drop is not None and flips is not None:
+    forgot, flips = run.finding("dropout_forgot_eval_acc"), _record(run, F00, "flip_rate")
+    if forgot is not None:
         text += (" The steps also omit what matters: scaling kept units by 1/(1−p) and "
-                 "switching dropout off at test time; forgetting `eval()` changes test "
-                 f"accuracy by {100 * drop:+.2f} points and flips {100 * flips:.1f}% of "
-                 "the predictions (chapter 00).")
+                 "switching dropout off at test time. Forgetting `eval()` changes test "
+                 f"accuracy by {interval(forgot['mean'], forgot['low'], forgot['high'])} "
+                 f"points ({forgot['n_seeds']} seeds"
+                 + (f"; {100 * flips:.1f}% of the predictions flip" if flips else "")
+                 + ", chapter 00).")
     return text, (F00,), True
 
 
