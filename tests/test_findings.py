@@ -211,7 +211,10 @@ def test_check_run_dir():
 
 
 def test_no_gain_anywhere_contradicts_the_article(tmp_path):
-    flat = {"06_tasks": {"gain_06_x": gain("lstm", "ptb-word", "lm", "gal", 1.0, -1.0, 3.0)}}
+    same = gain("lstm", "fsdd", "classification", "gal", 1.0, -1.0, 3.0)
+    flat = {"05_data_types": {"gain_05_fsdd_lstm_gal": same},
+            "06_tasks": {"gain_06_fsdd_lstm_gal": same}}
     answers = answer_faq(load_findings(write_run(tmp_path / "course-4", flat)))
     assert answers[2].contradicts and answers[3].contradicts
-    assert "0 of 1 comparisons" in answers[3].text
+    assert "0 of 1 comparisons" in answers[3].text, "one measurement in two chapters"
+    assert not answers[4].contradicts, "no verdict on the six steps without chapter 00"

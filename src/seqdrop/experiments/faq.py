@@ -187,7 +187,7 @@ def _q4(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
             f"profile), dropout improves the test metric beyond noise in {helps} of {len(g)} "
             f"comparisons ({tasks}) and makes it worse in {hurts}.")
     if hurts:
-        worst = g.sort_values("mean").iloc[0]
+        worst = g[g["high"] < 0].sort_values("mean").iloc[0]
         text += (f" The largest loss: {worst['variant']} on {worst['cell']}/{worst['data']}, "
                  f"{_pct(worst)}.")
     scale = _about(run, "07_scale", "rate")
@@ -212,7 +212,7 @@ def _none_wins(run: RunFindings) -> str:
 
 def _q5(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
     if run.status.get(F00) != "ok":
-        return "", (), True
+        return "", (), False
     text = ("Steps 3, 4 and 6 are one operation (zeroing a unit's output, its outgoing "
             "weights or the next layer's input give identical pre-activations, asserted in "
             "chapter 00), and step 5 is not dropout: the next layer's bias belongs to the "

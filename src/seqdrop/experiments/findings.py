@@ -121,9 +121,14 @@ class RunFindings:
         return None if rows.empty else rows.iloc[0].to_dict()
 
     def variant_gains(self) -> pd.DataFrame:
-        """The findings that carry every tag of the variant-gain contract (value in %)."""
+        """The findings that carry every tag of the variant-gain contract (value in %).
+
+        A measurement recorded by two chapters (same cell, data, variant and numbers, e.g.
+        the FSDD sweep of 05 and 06) is kept once, under the first chapter."""
         tagged = self.table.dropna(subset=list(TAGS))
-        return tagged[tagged["unit"] == "%"].reset_index(drop=True)
+        tagged = tagged[tagged["unit"] == "%"]
+        keys = ["cell", "data", "variant", "mean", "low", "high"]
+        return tagged.drop_duplicates(keys).reset_index(drop=True)
 
 
 def _read_summary(path: Path) -> dict[str, Any]:
@@ -204,7 +209,7 @@ def verdict_counts(gains: pd.DataFrame, by: Iterable[str] = ("task", "cell")) ->
     verdict = pd.Series("within noise", index=gains.index)
     verdict[gains["low"] > 0] = "gains"
     verdict[gains["high"] < 0] = "loses"
-    counts = pd.crosstab([gains[k] for k in by], verdict)
+    counts = pd.crosstab([gains[k] for k in by], verdict.rename("verdict"))
     return counts.reindex(columns=["gains", "within noise", "loses"], fill_value=0)
 
 
@@ -222,7 +227,7 @@ def plot_variant_gains(gains: pd.DataFrame, *, width: float = 7.0,
     rows = sorted(set(zip(gains["task"], gains["data"], gains["chapter"])))
     variants = sorted(gains["variant"].unique())
     colors = dict(zip(variants, plt.get_cmap("tab10").colors))
-    height = 1.4 + 0.4 * len(rows) * max(1.0, len(variants) / 3)
+    height = 1.4 + 0.3 * len(rows) * max(1.0, len(variants) / 3)
     fig, axes = plt.subplots(1, len(cells), sharey=True, squeeze=False,
                              figsize=(width, min(height, 9.0)))
     step = 0.8 / max(1, len(variants))
@@ -234,10 +239,14 @@ def plot_variant_gains(gains: pd.DataFrame, *, width: float = 7.0,
             ax.errorbar(r["mean"], y, xerr=err, fmt="o", ms=4, capsize=2,
                         color=colors[r["variant"]])
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set(title=f"cell: {cell}", xlabel="gain (%)")
+        for i in range(len(rows) - 1):
+            ax.axhline(i + 0.5, color="white", lw=2)
+        ax.grid(False, axis="y")
+        ax.set(title=f"cell: {cell}", xlabel="gain (%)", ylim=(-0.5, len(rows) - 0.5))
     axes[0][0].set_yticks(range(len(rows)), [f"{d} ({t})\nchapter {c}" for t, d, c in rows],
                           fontsize=9)
     axes[0][0].invert_yaxis()
+    axes[0][0].tick_params(axis="y", length=0)
     handles = [plt.Line2D([], [], marker="o", ls="", color=colors[v]) for v in variants]
     fig.legend(handles, variants, loc="lower center", ncols=min(6, len(variants)),
                fontsize=9, frameon=False)
