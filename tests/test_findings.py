@@ -54,6 +54,14 @@ COMPLETE = {
                                       1.0, -2.0, 4.0),
         "best_setting_text": "none",
     },
+    "07_scale": {
+        "scale_benefit_per_data_doubling": finding(-3.0, -5.0, -1.0, "Shrinks.", "points"),
+        "scale_benefit_per_model_doubling": finding(4.0, 2.0, 6.0, "Grows.", "points"),
+    },
+    "09_reproductions": {
+        "repro_gap_zaremba_small_test": finding(30.0, 25.0, 35.0, "Not reproduced.", "%"),
+        "repro_gap_gal_medium_test": finding(55.0, 50.0, 60.0, "Not reproduced.", "%"),
+    },
     "06_tasks": {
         "gain_06_ptb_word_lstm_zaremba": gain("lstm", "ptb-word", "lm", "zaremba",
                                               8.0, 5.0, 11.0),
@@ -94,7 +102,7 @@ def test_each_variant_at_its_rate_chosen_on_validation():
 def test_complete_run_table_figure_and_answers(tmp_path):
     run = load_findings(write_run(tmp_path / "course-1", COMPLETE))
     table = findings_table(run)
-    assert len(table) == 6 and "best_setting_text" not in table.index.get_level_values(1)
+    assert len(table) == 10 and "best_setting_text" not in table.index.get_level_values(1)
     assert table.loc[("06_tasks", "gain_06_ptb_word_lstm_zaremba"), "seeds"] == 3
     gains = run.variant_gains()
     assert sorted(gains["cell"]) == ["gru", "lstm", "lstm", "lstm"]
@@ -109,6 +117,8 @@ def test_complete_run_table_figure_and_answers(tmp_path):
     q3, q4 = answers[2].text, answers[3].text
     assert "of 4 variant" in q3 and "2 gain beyond noise, 1 lose and 1 are within" in q3
     assert "+8.0% [+5.0, +11.0]" in q3 and answers[3].contradicts is False
+    assert "2 reproductions land +30.0% to +55.0%" in q3
+    assert "-3 [-5, -1] perplexity points per doubling of the training data" in q4
     assert "ridge" in answers[0].text
     assert "Augmentation beats dropout (1.2 pt [0.4, 2], 3 seeds; chapter 01)." in answers[1].text
     assert answers[4].contradicts and "-5 [-7, -3] points (3 seeds; 12.0%" in answers[4].text
@@ -123,8 +133,8 @@ def test_partial_run_names_the_notebooks_to_run(tmp_path):
     answers = answer_faq(run)
     q3 = answers[2]
     assert "06_tasks" in q3.missing and "no finding" in q3.text
-    assert f"--out {folder.resolve()} --notebooks '0[2-6]_*'" in q3.command
-    assert "'0[2-6]_*'" in q3.markdown()
+    assert f"--out {folder.resolve()} --notebooks '0[234569]_*'" in q3.command
+    assert "'0[234569]_*'" in q3.markdown()
     assert answers[5].missing == () and answers[5].contradicts
     with pytest.raises(FindingsError, match="run chapters 02–06"):
         plot_variant_gains(run.variant_gains())

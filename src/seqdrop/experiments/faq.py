@@ -169,6 +169,14 @@ def _q3(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
             f"{helps} gain beyond noise, {hurts} lose and {flat} are within noise.")
     if helps:
         text += " The clearest gains: " + _where(g[g["low"] > 0]) + "."
+    gaps = run.table[run.table["name"].str.startswith("repro_gap_")]
+    if not gaps.empty:
+        used = (*used, "09_reproductions")
+        text += (f" Rerun with the published recipes (chapter 09), {len(gaps)} reproductions "
+                 f"land {gaps['mean'].min():+.1f}% to {gaps['mean'].max():+.1f}% from the "
+                 "papers' test perplexities (positive: worse"
+                 + ("; this profile shortens their schedules)" if run.profile != "paper"
+                    else ")") + ".")
     else:
         text += (" None gains at this scale: adding dropout to a recurrent model is not by "
                  "itself an improvement; it needs a model that overfits.")
@@ -180,24 +188,26 @@ def _q4(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
     if g.empty:
         return "", (), False
     helps, hurts, flat = _gain_counts(g)
-    by_task = g.groupby("task").apply(lambda t: int((t["low"] > 0).sum()), include_groups=False)
+    by_task = g.groupby("task")["low"].apply(lambda low: int((low > 0).sum()))
     tasks = ", ".join(f"{t}: {n} of {int((g['task'] == t).sum())}" for t, n in by_task.items())
     contradicts = helps < len(g) / 2
-    text = (f"It depends on whether the model overfits: at the measured scale ({run.profile} "
-            f"profile), dropout improves the test metric beyond noise in {helps} of {len(g)} "
-            f"comparisons ({tasks}) and makes it worse in {hurts}.")
-    if hurts:
-        worst = g[g["high"] < 0].sort_values("mean").iloc[0]
-        text += (f" The largest loss: {worst['variant']} on {worst['cell']}/{worst['data']}, "
-                 f"{_pct(worst)}.")
-    scale = _about(run, "07_scale", "rate")
-    if scale is not None:
-        text += " As data and models grow: " + _cite(scale)
+    used = set(g["notebook"])
+    text = (f"At the measured scale ({run.profile} profile), dropout improves the test "
+            f"metric beyond noise in {helps} of {len(g)} comparisons ({tasks}) and makes "
+            f"it worse in {hurts}.")
+    data, model = (run.finding(f"scale_benefit_per_{k}_doubling") for k in ("data", "model"))
+    if data is not None and model is not None:
+        used.add(data["notebook"])
+        text += (" Its benefit changes by "
+                 f"{interval(data['mean'], data['low'], data['high'], digits=2)} perplexity "
+                 "points per doubling of the training data and by "
+                 f"{interval(model['mean'], model['low'], model['high'], digits=2)} per "
+                 f"doubling of the model ({data['n_seeds']} seeds, chapter 07).")
     if contradicts:
-        text += (" So \"dropout improves performance\" holds only where the model overfits "
-                 "its training data; elsewhere the rate must be chosen on validation data"
+        text += (" So \"dropout improves performance\" holds only where the model overfits; "
+                 "elsewhere the rate must be chosen on validation data"
                  + _none_wins(run) + ".")
-    return text, tuple(sorted(set(g["notebook"]))), contradicts
+    return text, tuple(sorted(used)), contradicts
 
 
 def _none_wins(run: RunFindings) -> str:
@@ -253,7 +263,7 @@ def answer_faq(run: RunFindings, *, formula_p: float = 0.3) -> list[Answer]:
     ``formula_p``: the drop probability of the formula check in answer 6.
     """
     builders: tuple[tuple[Builder, tuple[str, ...]], ...] = (
-        (_q1, (F00, F01)), (_q2, (F01,)), (_q3, VARIANT_CHAPTERS),
+        (_q1, (F00, F01)), (_q2, (F01,)), (_q3, (*VARIANT_CHAPTERS, "09_reproductions")),
         (_q4, (*VARIANT_CHAPTERS, "07_scale")), (_q5, (F00,)),
         (partial(_q6, p=formula_p), (F00,)),
     )
