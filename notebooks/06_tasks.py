@@ -319,9 +319,9 @@ for _, g in gains.iterrows():
         gain_name("06", g["data"], cell, g["variant"]), g["mean"], g["low"], g["high"],
         unit="%", n_seeds=int(g["n"]),
         source=f"06 · rate {g['rate']:g} chosen on validation",
-        claim=f"For {TASK[g['data']]}, {g['variant']} at rate {g['rate']:g} lowers the "
-              f"test {ERROR_METRIC[g['data']]} by {g['mean']:+.1f}% [{g['low']:+.1f}, "
-              f"{g['high']:+.1f}] of the no-dropout value (negative: raises it).",
+        claim=f"For {TASK[g['data']]}, {g['variant']} at rate {g['rate']:g} has a relative "
+              f"test gain of {g['mean']:+.1f}% [{g['low']:+.1f}, {g['high']:+.1f}] over "
+              f"no dropout (positive: a lower {ERROR_METRIC[g['data']]}).",
         tags=gain_tags(cell=cell, data=g["data"], task=DATA_TASK[g["data"]],
                        variant=g["variant"], metric="test_error"))
 gains.assign(task=gains["data"].map(TASK)).set_index(["task", "variant"])

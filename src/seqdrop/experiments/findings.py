@@ -198,6 +198,15 @@ def load_findings(run_dir: str | Path | None = None) -> RunFindings:
     return RunFindings(path, summary["profile"], status, records, table)
 
 
+def _digits(ds: list[str]) -> str:
+    """A glob for one digit out of ``ds``: ``7``, ``[78]``, or a range ``[0-9]``."""
+    if len(ds) == 1:
+        return ds[0]
+    if len(ds) > 2 and "".join(ds) in "0123456789":
+        return f"[{ds[0]}-{ds[-1]}]"
+    return f"[{''.join(ds)}]"
+
+
 def run_command(notebooks: Iterable[str], profile: str = "course",
                 run_dir: Path | str | None = None) -> str:
     """``seqdrop run`` for ``notebooks`` (stems such as ``07_scale``), one glob per decade."""
@@ -206,8 +215,7 @@ def run_command(notebooks: Iterable[str], profile: str = "course",
     for s in stems:
         groups.setdefault(s[:1], []).append(s[1:2])
     out = f" --out {run_dir}" if run_dir is not None else ""
-    globs = [f"{d}{rest[0] if len(rest) == 1 else '[' + ''.join(rest) + ']'}_*"
-             for d, rest in groups.items()]
+    globs = [f"{d}{_digits(rest)}_*" for d, rest in groups.items()]
     return " && ".join(f"seqdrop run --profile {profile}{out} --notebooks '{g}'"
                        for g in globs)
 
