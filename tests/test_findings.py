@@ -120,7 +120,7 @@ def test_complete_run_table_figure_and_answers(tmp_path):
     assert "2 reproductions land +30.0% to +55.0%" in q3
     assert "-3 [-5, -1] perplexity points per doubling of the training data" in q4
     assert "ridge" in answers[0].text
-    assert "Augmentation beats dropout (1.2 pt [0.4, 2], 3 seeds; chapter 01)." in answers[1].text
+    assert "Augmentation beats dropout (3 seeds; chapter 01)." in answers[1].text
     assert answers[4].contradicts and "-5 [-7, -3] points (3 seeds; 12.0%" in answers[4].text
     assert answers[5].contradicts and "within 2.0%" in answers[5].text
 

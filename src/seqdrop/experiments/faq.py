@@ -68,12 +68,9 @@ class Answer:
                 f"{self.text}{verdict}{todo}")
 
 
-def interval(mean: float, low: float, high: float, unit: str = "", digits: int = 3,
-             sign: bool = False) -> str:
-    """``mean [low, high] unit`` with ``digits`` significant digits."""
-    f = f"{{:{'+' if sign else ''}.{digits}g}}"
-    sep = "" if unit in ("%", "") else " "
-    return f"{f.format(mean)}{sep}{unit} [{f.format(low)}, {f.format(high)}]"
+def interval(mean: float, low: float, high: float, digits: int = 3) -> str:
+    """``mean [low, high]`` with ``digits`` significant digits."""
+    return f"{mean:.{digits}g} [{low:.{digits}g}, {high:.{digits}g}]"
 
 
 def _pct(r: Any) -> str:
@@ -81,10 +78,9 @@ def _pct(r: Any) -> str:
 
 
 def _cite(f: dict[str, Any]) -> str:
-    """A recorded finding as text: its sentence, then the number, seeds and chapter."""
+    """A recorded finding as text: its sentence (which states its number), seeds, chapter."""
     claim = str(f["claim"]).rstrip(".")
-    num = interval(f["mean"], f["low"], f["high"], f["unit"] or "")
-    return f"{claim} ({num}, {f['n_seeds']} seeds; chapter {f['notebook'][:2]})."
+    return f"{claim} ({f['n_seeds']} seeds; chapter {f['notebook'][:2]})."
 
 
 def _about(run: RunFindings, notebook: str, *words: str) -> dict[str, Any] | None:
