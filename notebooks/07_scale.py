@@ -53,14 +53,14 @@
 
 # %% tags=["parameters"]
 fractions = [0.25, 0.5, 1.0]  # shares of the PTB training slice used for training
-max_tokens = 4_000  # leading PTB words of each split (None: the 929,589-word corpus)
+max_tokens = 3_000  # leading PTB words of each split (None: the 929,589-word corpus)
 hidden_sizes = [32, 64, 128]  # LSTM units (one layer, 64-dimensional word vectors)
 rates = [0.3, 0.6]  # drop probabilities; no dropout (rate 0) always runs
 variant = "zaremba"  # of seqdrop.experiments.recipes.VARIANTS: where the masks go
-epochs = 3  # passes over the whole slice (a share f makes epochs / f over its part)
+epochs = 2  # passes over the whole slice (a share f makes epochs / f over its part)
 lr = 0.01  # Adam learning rate (best epoch chosen on validation)
 batch_size = 8  # parallel streams per step
-eval_batches = 3  # validation/test windows of batch_size × 35 words (None: whole split)
+eval_batches = 2  # validation/test windows of batch_size × 35 words (None: whole split)
 bench_device = "cpu"  # "cpu" or "cuda" for the speed and memory measurements
 bench_threads = 1  # torch CPU threads while timing
 bench_shapes = ["20x200x35"]  # batch x hidden x steps of the step-loop vs fused table
