@@ -37,6 +37,8 @@ BAD_VALUES = {
     "05_data_types": ("text_tokens", 10),
     "06_tasks": ("window", 1),
     "07_scale": ("fractions", [1.0]),
+    "08_mc_dropout": ("n_samples", 1),
+    "09_reproductions": ("width", 1.5),
     "10_summary": ("formula_p", 1.0),
 }
 

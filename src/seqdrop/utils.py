@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 import torch
@@ -22,10 +23,26 @@ def seed_everything(seed: int, *, deterministic: bool = True) -> torch.Generator
     torch.manual_seed(seed)
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
+        _use_deterministic_kernels()
     gen = torch.Generator()
     gen.manual_seed(seed)
     return gen
+
+
+def _use_deterministic_kernels() -> None:
+    """``torch.use_deterministic_algorithms(True, warn_only=True)`` without loading Inductor.
+
+    Recent torch also sets ``torch._inductor.config.deterministic`` there, and importing that
+    config loads the compiler stack (dynamo, sympy): seconds in every fresh process, e.g. each
+    sweep worker. While Inductor is not loaded, the environment variable its config reads when
+    it is first imported (``TORCHINDUCTOR_DETERMINISTIC``) sets the same flag; once it is
+    loaded, torch's own call is as cheap.
+    """
+    if "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        return
+    os.environ["TORCHINDUCTOR_DETERMINISTIC"] = "1"
+    torch._C._set_deterministic_algorithms(True, warn_only=True)
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:

@@ -43,7 +43,15 @@ def settings() -> Settings:
     return _SETTINGS.get()
 
 
-@torch.compiler.assume_constant_result
+def _assume_constant_result(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`torch.compiler.assume_constant_result` without importing the compiler: that
+    decorator imports ``torch._dynamo`` (and with it Inductor and sympy, seconds in every new
+    process, e.g. each sweep worker) only to set this mark, which Dynamo reads when it traces."""
+    fn._dynamo_marked_constant = True  # type: ignore[attr-defined]
+    return fn
+
+
+@_assume_constant_result
 def step_loop_forced() -> bool:
     """Whether :func:`force_step_loop` is on (a constant to ``torch.compile``, which cannot
     trace a ``ContextVar``: a compiled module is specialised on the value at compile time)."""
