@@ -140,6 +140,7 @@ globals().update(check_all({
 
 # %%
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -376,6 +377,8 @@ for ax, (axis, x) in zip(axes, (("hidden", "hidden"), ("steps", "seq_len"))):
     ax.set(xscale="log", yscale="log", ylabel="activation memory (MiB)",
            xlabel="hidden units" if axis == "hidden" else "steps")
     size_ticks(ax, growth_hidden if axis == "hidden" else growth_steps)
+    ax.yaxis.set_major_formatter(mticker.ScalarFormatter())
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
 sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1, 1), fontsize=8)
 fig.tight_layout()
 savefig(fig, "07_memory_growth")
