@@ -38,6 +38,7 @@ BAD_VALUES = {
     "06_tasks": ("window", 1),
     "07_scale": ("fractions", [1.0]),
     "08_mc_dropout": ("n_samples", 1),
+    "09_reproductions": ("width", 1.5),
     "10_summary": ("formula_p", 1.0),
 }
 

@@ -260,7 +260,8 @@ def reproduce(
     any data is loaded: the config, the device, and the run folder (``out``; default a new
     ``runs/train/<preset>-<timestamp>[-N]``, or with ``resume`` the latest run of the preset),
     which is locked and must be writable and free of another run unless ``resume`` or
-    ``overwrite``. Writes ``result.json`` atomically and returns it as a dict (plus ``out``).
+    ``overwrite``. Writes ``result.json`` atomically (with the ``overrides`` used, so a shortened
+    run can be told from a full one) and returns it as a dict (plus ``out``).
     """
     preset = get_preset(name)
     config = train_config(preset, **overrides)
@@ -282,6 +283,8 @@ def reproduce(
         result = fit(model, corpus, config, out_dir=folder, resume=resume, progress=progress, verbose=verbose)
         summary = _summary(preset, result, time.perf_counter() - t0, device, capped=bool(
             {"max_steps", "max_eval_batches"} & {k for k, v in overrides.items() if v is not None}))
+        summary["overrides"] = _jsonable({"train": overrides, "model": model_overrides or {},
+                                          "data": data_overrides or {}})
         atomic_write_json(folder / RESULT, summary)
     if verbose:
         print(comparison_line(summary))
@@ -303,6 +306,15 @@ def _summary(preset: Preset, result: TrainResult, wall: float, device: Any, *, c
         "seed": result.config.seed,
         "capped": capped,
     }
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with anything JSON cannot hold (e.g. a RecurrentDropout override) as its repr."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value if value is None or isinstance(value, (bool, int, float, str)) else repr(value)
 
 
 def _fmt(x: float | None) -> str:
