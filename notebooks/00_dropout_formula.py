@@ -42,10 +42,11 @@
 #   the sub-networks, and say when weight scaling is exact.
 #
 # **Prerequisites and run time.** Python, PyTorch tensors and a first neural-network course.
-# Run time (measured with one thread per trial, CPU seconds in the closing note of the
-# project): smoke profile a few seconds; course profile (the defaults) about one minute on
-# a 2-core laptop; paper profile (`params/paper.yaml`: larger net, more masks and seeds)
-# a few minutes on one CPU core per worker, no GPU needed.
+# Run time, measured in CPU seconds with one thread per trial on a shared 2-core machine
+# (wall time there says nothing): smoke profile about 11 CPU-s; course profile (the
+# defaults) about 60 CPU-s, i.e. about 1 minute on 2 idle cores; paper profile
+# (`params/paper.yaml`: larger net, more masks and seeds) a few minutes on one CPU core
+# per worker, no GPU needed (an estimate).
 
 # %% tags=["parameters"]
 p = 0.5  # dropout (drop) probability used throughout, in (0, 1)

@@ -36,10 +36,12 @@
 # - run and read a comparison of dropout placements with paired confidence intervals;
 # - choose where to put dropout in a vanilla RNN.
 #
-# **Prerequisites and run time.** Chapters 00 and 01. Run time: smoke a few seconds;
-# course profile (the defaults: 6 variants × 3 seeds of a 2-layer tanh RNN with 64 units)
-# about 2 minutes on a 2-core laptop with nothing else running; paper profile (`params/paper.yaml`: more
-# seeds, data and epochs) about 20 minutes on 8 cores (CPU is enough).
+# **Prerequisites and run time.** Chapters 00 and 01. Run time, in CPU seconds with one
+# thread per worker on a shared 2-core machine: smoke about 12 CPU-s; course profile (the
+# defaults: 6 variants × 3 seeds of a 2-layer tanh RNN with 64 units, 4.4–5.4 CPU-s per
+# training, plus the noise measurements) about 100 CPU-s, i.e. about 1 minute on 2 idle
+# cores with two workers; paper profile (`params/paper.yaml`: more seeds, data and
+# epochs) about 20 minutes on 8 cores, CPU is enough (an estimate).
 
 # %% tags=["parameters"]
 p = 0.2  # drop probability at every masked site

@@ -41,12 +41,13 @@
 # - choose a dropout rate for a recipe from a rate sweep.
 #
 # **Prerequisites and run time.** Chapters 00 (what dropout computes) and 02 (the mask
-# sites of a vanilla RNN). Run time: smoke under 20 CPU-seconds; course profile (the
-# defaults: 33 trainings of a 2×128 LSTM on 8,000 PTB words, about 15 CPU-seconds each
-# with one thread, measured on a shared machine) an estimated 4–5 minutes on 2 idle cores
-# (two workers, one thread each); paper profile (`params/paper.yaml`: the full training
-# set, 2×650 units as Zaremba's medium model, 5 seeds, plus the Zaremba-medium and
-# Gal-medium presets) several GPU-hours, an estimate, not a measurement.
+# sites of a vanilla RNN). Run time, in CPU seconds with one thread on a shared 2-core
+# machine: smoke about 13 CPU-s; course profile (the defaults: 33 trainings of a 2×128
+# LSTM on 8,000 PTB words, 9.5–11.5 CPU-s each, plus about 40 CPU-s of kernel, cluster
+# and data loading) about 390 CPU-s, i.e. about 3.3 minutes on 2 idle cores with two
+# workers (an estimate from measured trainings); paper profile (`params/paper.yaml`:
+# the full training set, 2×650 units as Zaremba's medium model, 5 seeds, plus the
+# Zaremba-medium and Gal-medium presets) several GPU-hours, an estimate.
 
 # %% tags=["parameters"]
 p = 0.5  # every recipe's rate in the main comparison (drop probability)
@@ -107,8 +108,8 @@ import seaborn as sns
 import torch
 from IPython.display import Markdown, display
 
-from seqdrop.course import record, savefig, setup_figures
-from seqdrop.experiments.evidence import Claims, interval
+from seqdrop.course import record, record_finding, savefig, setup_figures
+from seqdrop.experiments.evidence import Claims, excludes_zero, interval
 from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
 from seqdrop.experiments.memory_loss import SITES, ideal_state_survival, memory_curve
 from seqdrop.nn import reference
@@ -288,11 +289,24 @@ none_runs = trials[trials["recipe"] == "none"]
 turn = mean_ci(none_runs["final_val_ppl"] - none_runs["val_ppl"])
 record("none_turn_up", turn[0])
 claims.add(
-    turn[0] > 0,
-    f"Without dropout the model overfits within the budget: its validation perplexity "
-    f"turns up, and the last epoch ends {turn[0]:.0f} [{turn[1]:.0f}, {turn[2]:.0f}] "
-    "above the best one (mean over seeds, 95% CI).",
+    bool((none_runs["final_val_ppl"] > none_runs["val_ppl"]).all()),
+    f"Without dropout the model overfits within the budget: on every seed its "
+    f"validation perplexity turns up before the last epoch, which ends "
+    f"{turn[0]:.0f} [{turn[1]:.0f}, {turn[2]:.0f}] above the best one (mean over seeds, "
+    "95% CI).",
 )
+zaremba_row = vs_none.set_index("a").loc["zaremba"]
+claims.add(
+    excludes_zero(zaremba_row) and zaremba_row["mean"] < 0,
+    f"Zaremba's recipe lowers the best validation perplexity: "
+    f"{interval(zaremba_row, 0)} against no dropout, paired over {n_seeds} seeds "
+    "(the interval excludes zero).",
+)
+record_finding("lstm_ptb_zaremba_minus_none_val_ppl", zaremba_row["mean"],
+               zaremba_row["ci_low"], zaremba_row["ci_high"], n_seeds=n_seeds,
+               claim=claims.sentences[-1], source="03, best validation perplexity")
+record_finding("lstm_ptb_none_turn_up", *turn[:3], n_seeds=int(turn[3]),
+               claim=claims.sentences[-2], source="03, last − best epoch, no dropout")
 claims.add(
     True,  # a reading of the table above, whatever it says
     f"At p = {p:g}, {len(beats)} of the {len(RECIPES) - 1} recipes have a lower "
