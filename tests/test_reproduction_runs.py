@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from seqdrop.experiments.reproduction_runs import (
-    course_overrides, full_schedule_hours, planned_schedule, reproduction_trial,
+    course_overrides, full_schedule_hours, measure_throughput, planned_schedule,
+    reproduction_trial,
     shortening_sentence, unigram_baseline,
 )
 from seqdrop.experiments.reproductions import MC_RESULT, load_runs, read_result
@@ -55,3 +56,9 @@ def test_trial_trains_once_then_reads_the_run_back(tmp_path):
     assert lean == first and not list(tmp_path.glob("*/*.pt"))
     unigram = unigram_baseline(read_result(run["path"]))
     assert 10 < unigram < 10_000
+
+
+def test_measure_throughput_keeps_no_weights_and_reads_back(tmp_path):
+    rate = measure_throughput("zaremba-small", tmp_path / "t", steps=1, device="cpu")
+    assert rate > 0 and not list((tmp_path / "t").glob("*.pt"))
+    assert measure_throughput("zaremba-small", tmp_path / "t", steps=1) == rate

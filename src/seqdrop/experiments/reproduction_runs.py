@@ -104,13 +104,18 @@ def _throughput(folder: Path) -> float:
 def measure_throughput(name: str, folder: str | Path, *, steps: int = 2,
                        device: str = "auto") -> float:
     """Training words per second of preset ``name`` at its full size, over ``steps`` optimizer
-    steps of a capped run in ``folder`` (the first step's start-up cost included)."""
-    c = train_config(name)
-    words = round(c.batch_size * c.bptt * 1.5) * (steps + 2)  # AWD's windows vary in length
-    reproduce(name, folder, progress=False, verbose=False, device=device, max_steps=steps,
-              max_eval_batches=1,
-              data_overrides={"max_tokens": max(words, 4 * c.eval_batch_size * c.bptt)})
-    return _throughput(Path(folder))
+    steps of a capped run in ``folder`` (the first step's start-up cost included). A folder
+    that already holds the timing run is read back; the run's weights are not kept."""
+    folder = Path(folder)
+    if not (folder / RESULT).exists():
+        c = train_config(name)
+        words = round(c.batch_size * c.bptt * 1.5) * (steps + 2)  # AWD: windows vary
+        reproduce(name, folder, progress=False, verbose=False, device=device, max_steps=steps,
+                  max_eval_batches=1,
+                  data_overrides={"max_tokens": max(words, 4 * c.eval_batch_size * c.bptt)})
+    for weights in (CHECKPOINT, BEST):
+        (folder / weights).unlink(missing_ok=True)
+    return _throughput(folder)
 
 
 def full_schedule_hours(name: str, tokens_per_s: float) -> float:
