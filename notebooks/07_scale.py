@@ -43,12 +43,14 @@
 # - decide whether a variant's benefit at your scale is worth its cost.
 #
 # **Prerequisites and run time.** Chapters 03 and 04 (the recipes and the LSTM/GRU mask
-# sites) and 05 (choosing a rate on validation data). Run time: smoke about 20 s; course
-# profile (the defaults: 81 trainings of a word-level LSTM language model on a slice of
-# PTB, then about a minute of benchmarks) about 3 minutes on 2 idle cores, from
-# CPU-seconds measured on a shared machine (see the report of this chapter's run); paper
-# profile (`params/paper.yaml`: PTB fractions 5%–100% of the full training set, 100–650
-# hidden units, 5 seeds, the benchmarks on CUDA) several GPU-hours, an estimate, not a
+# sites) and 05 (choosing a rate on validation data). Run time: smoke about 16
+# CPU-seconds; course profile (the defaults: 81 trainings of a word-level LSTM language
+# model on a 3,000-word slice of PTB, then about a minute of benchmarks) 270 CPU-seconds
+# measured on a shared 2-core machine, so about 2.5–3 minutes on 2 idle cores (the sweep
+# on two one-thread workers, the benchmarks in one process); paper profile
+# (`params/paper.yaml`: PTB fractions 5%–100% of the full training set, 100–650 hidden
+# units, 5 seeds, the benchmarks on CUDA) many CPU-hours for the sweep (give it a Dask
+# cluster as `scheduler`) and minutes of GPU time for the benchmarks, an estimate, not a
 # measurement.
 
 # %% tags=["parameters"]
