@@ -478,7 +478,7 @@ for s in [f[1] for f in findings.values()] + cells + cost:
 # size and the sequence length. The course profile runs a deliberately small version of
 # the question (a few thousand PTB words, 32–128 units, a few dozen optimiser steps on a
 # CPU). Its models see so few words that their perplexities stay in the thousands, and
-# although the chosen rate helps beyond noise in several cells, neither classic trend is
+# although the chosen rate helps beyond noise in some cells, neither classic trend is
 # resolved by its intervals: at this scale the question has no measurable answer. The
 # paper profile (`params/paper.yaml`) runs the full version: PTB fractions from 5% to
 # 100% of the 929,589 training words, 100 to 650 units (Zaremba's small to medium sizes),
