@@ -17,16 +17,16 @@ from seqdrop.experiments.findings import (
     FindingsError,
     check_run_dir,
     export_records,
+    at_validated_rate,
     find_run_dir,
+    findings_markdown,
     findings_table,
-    gain_name,
-    gain_tags,
     load_findings,
     plot_variant_gains,
     run_command,
-    variant_gains,
     verdict_counts,
 )
+from seqdrop.experiments.variant_gains import variant_gains
 
 
 def finding(mean, low, high, claim="A sentence.", unit="", n=3, tags=None):
@@ -35,22 +35,33 @@ def finding(mean, low, high, claim="A sentence.", unit="", n=3, tags=None):
 
 
 def gain(cell, data, task, variant, mean, low, high):
-    tags = gain_tags(cell=cell, data=data, task=task, variant=variant, metric="test_error")
+    tags = {"cell": cell, "data": data, "task": task, "variant": variant,
+            "metric": "test_error"}
     return finding(mean, low, high, f"{variant} changes {data}.", "%", 3, tags)
 
 
 COMPLETE = {
-    "00_dropout_formula": {"noise_ratio_max_error": 0.02, "linear_penalty_rel_error": -0.001,
-                           "single_mask_acc_drop": -0.05, "flip_rate": 0.12},
+    "00_dropout_formula": {
+        "noise_ratio_max_error": 0.02, "linear_penalty_rel_error": -0.001, "flip_rate": 0.12,
+        "dropout_forgot_eval_acc": finding(-5.0, -7.0, -3.0, "Forgetting eval costs.", "pt"),
+    },
     "01_what_dropout_is_for": {
-        "faq_l1_sparsity": finding(0.6, 0.5, 0.7, "L1 makes the first layer sparse."),
-        "faq_aug_vs_dropout": finding(1.2, 0.4, 2.0, "Augmentation beats dropout.", "pt"),
+        "mlp_augmentation_minus_dropout_acc": finding(1.2, 0.4, 2.0,
+                                                      "Augmentation beats dropout.", "pt"),
     },
     "05_data_types": {
         "gain_05_ptb_char_lstm_gal": gain("lstm", "ptb-char", "lm", "gal", -4.0, -6.0, -2.0),
-        "gain_05_fsdd_lstm_gal": gain("lstm", "fsdd-mfcc", "classification", "gal",
+        "gain_05_fsdd_lstm_gal": gain("lstm", "fsdd", "classification", "gal",
                                       1.0, -2.0, 4.0),
         "best_setting_text": "none",
+    },
+    "07_scale": {
+        "scale_benefit_per_data_doubling": finding(-3.0, -5.0, -1.0, "Shrinks.", "points"),
+        "scale_benefit_per_model_doubling": finding(4.0, 2.0, 6.0, "Grows.", "points"),
+    },
+    "09_reproductions": {
+        "repro_gap_zaremba_small_test": finding(30.0, 25.0, 35.0, "Not reproduced.", "%"),
+        "repro_gap_gal_medium_test": finding(55.0, 50.0, 60.0, "Not reproduced.", "%"),
     },
     "06_tasks": {
         "gain_06_ptb_word_lstm_zaremba": gain("lstm", "ptb-word", "lm", "zaremba",
@@ -70,7 +81,7 @@ def write_run(folder: Path, records: dict, profile: str = "course", failed=()) -
     return folder
 
 
-def test_variant_gains_pairs_seeds_and_picks_the_rate_on_validation():
+def test_each_variant_at_its_rate_chosen_on_validation():
     rows = []
     for seed in range(4):
         base = 100.0 + 10 * seed  # seed effects cancel in the paired difference
@@ -80,26 +91,23 @@ def test_variant_gains_pairs_seeds_and_picks_the_rate_on_validation():
             rows.append({"data": "ptb-word", "variant": "gal", "rate": rate, "seed": seed,
                          "val_error": val, "test_error": base * (rel + 0.01 * seed),
                          "status": "ok"})
-    g = variant_gains(pd.DataFrame(rows)).iloc[0]
-    assert g["rate"] == 0.25, "chosen on validation, not on test (0.5 has the better test)"
-    assert g["mean"] == pytest.approx(-100 * (0.95 + 0.015 - 1))  # lower error = gain > 0
-    assert g["low"] < g["mean"] < g["high"] and g["n"] == 4
-    acc = pd.DataFrame(rows).assign(test_error=lambda t: 200 - t["test_error"])
-    assert variant_gains(acc, higher_is_better=True).iloc[0]["n"] == 4
-
-
-def test_gain_names_are_identifiers_and_tags_follow_the_contract():
-    assert gain_name("05", "fsdd-mfcc", "lstm", "weight_drop") == "gain_05_fsdd_lstm_weight_drop"
-    assert gain_name("06", "ptb-word", "gru", "gal").isidentifier()
-    assert gain_tags(cell="lstm", data="fsdd-mfcc", task="classification", variant="gal",
-                     metric="test_error")["data"] == "fsdd"
+    trials = pd.DataFrame(rows)
+    chosen = at_validated_rate(trials)
+    assert sorted(chosen["rate"].unique()) == [0.0, 0.25], "0.5 has the better test only"
+    g = variant_gains(chosen, "test_error", by="variant").iloc[0]
+    assert g["mean"] == pytest.approx(-100 * (0.95 + 0.015 - 1)) and g["n_seeds"] == 4
+    acc = at_validated_rate(trials, higher_is_better=True)
+    assert sorted(acc["rate"].unique()) == [0.0, 0.5]
 
 
 def test_complete_run_table_figure_and_answers(tmp_path):
     run = load_findings(write_run(tmp_path / "course-1", COMPLETE))
     table = findings_table(run)
-    assert len(table) == 6 and "best_setting_text" not in table.index.get_level_values(1)
+    assert len(table) == 10 and "best_setting_text" not in table.index.get_level_values(1)
     assert table.loc[("06_tasks", "gain_06_ptb_word_lstm_zaremba"), "seeds"] == 3
+    text = findings_markdown(run)
+    assert "**07_scale** (2 findings)" in text
+    assert "- `scale_benefit_per_data_doubling`: **-3 [-5, -1] points**, 3 seeds. Shrinks." in text
     gains = run.variant_gains()
     assert sorted(gains["cell"]) == ["gru", "lstm", "lstm", "lstm"]
     fig = plot_variant_gains(gains)
@@ -113,9 +121,11 @@ def test_complete_run_table_figure_and_answers(tmp_path):
     q3, q4 = answers[2].text, answers[3].text
     assert "of 4 variant" in q3 and "2 gain beyond noise, 1 lose and 1 are within" in q3
     assert "+8.0% [+5.0, +11.0]" in q3 and answers[3].contradicts is False
-    assert "ridge" in answers[0].text and "sparse" in answers[0].text
-    assert "Augmentation beats dropout (1.2 pt [0.4, 2], 3 seeds; chapter 01)." in answers[1].text
-    assert answers[4].contradicts and "-5.00 points" in answers[4].text
+    assert "2 reproductions land +30.0% to +55.0%" in q3
+    assert "-3 [-5, -1] perplexity points per doubling of the training data" in q4
+    assert "ridge" in answers[0].text
+    assert "Augmentation beats dropout (3 seeds; chapter 01)." in answers[1].text
+    assert answers[4].contradicts and "-5 [-7, -3] points (3 seeds; 12.0%" in answers[4].text
     assert answers[5].contradicts and "within 2.0%" in answers[5].text
 
 
@@ -123,12 +133,12 @@ def test_partial_run_names_the_notebooks_to_run(tmp_path):
     folder = write_run(tmp_path / "course-2", {"00_dropout_formula": COMPLETE["00_dropout_formula"],
                                                "06_tasks": {}}, failed={"06_tasks"})
     run = load_findings(folder)
-    assert run.table.empty and run.variant_gains().empty
+    assert len(run.table) == 1 and run.variant_gains().empty
     answers = answer_faq(run)
     q3 = answers[2]
     assert "06_tasks" in q3.missing and "no finding" in q3.text
-    assert f"--out {folder.resolve()} --notebooks '0[2-6]_*'" in q3.command
-    assert "'0[2-6]_*'" in q3.markdown()
+    assert f"--out {folder.resolve()} --notebooks '0[234569]_*'" in q3.command
+    assert "'0[234569]_*'" in q3.markdown()
     assert answers[5].missing == () and answers[5].contradicts
     with pytest.raises(FindingsError, match="run chapters 02–06"):
         plot_variant_gains(run.variant_gains())
@@ -215,7 +225,10 @@ def test_check_run_dir():
 
 
 def test_no_gain_anywhere_contradicts_the_article(tmp_path):
-    flat = {"06_tasks": {"gain_06_x": gain("lstm", "ptb-word", "lm", "gal", 1.0, -1.0, 3.0)}}
+    same = gain("lstm", "fsdd", "classification", "gal", 1.0, -1.0, 3.0)
+    flat = {"05_data_types": {"gain_05_fsdd_lstm_gal": same},
+            "06_tasks": {"gain_06_fsdd_lstm_gal": same}}
     answers = answer_faq(load_findings(write_run(tmp_path / "course-4", flat)))
     assert answers[2].contradicts and answers[3].contradicts
-    assert "0 of 1 comparisons" in answers[3].text
+    assert "0 of 1 comparisons" in answers[3].text, "one measurement in two chapters"
+    assert not answers[4].contradicts, "no verdict on the six steps without chapter 00"

@@ -68,12 +68,9 @@ class Answer:
                 f"{self.text}{verdict}{todo}")
 
 
-def interval(mean: float, low: float, high: float, unit: str = "", digits: int = 3,
-             sign: bool = False) -> str:
-    """``mean [low, high] unit`` with ``digits`` significant digits."""
-    f = f"{{:{'+' if sign else ''}.{digits}g}}"
-    sep = "" if unit in ("%", "") else " "
-    return f"{f.format(mean)}{sep}{unit} [{f.format(low)}, {f.format(high)}]"
+def interval(mean: float, low: float, high: float, digits: int = 3) -> str:
+    """``mean [low, high]`` with ``digits`` significant digits."""
+    return f"{mean:.{digits}g} [{low:.{digits}g}, {high:.{digits}g}]"
 
 
 def _pct(r: Any) -> str:
@@ -81,10 +78,9 @@ def _pct(r: Any) -> str:
 
 
 def _cite(f: dict[str, Any]) -> str:
-    """A recorded finding as text: its sentence, then the number, seeds and chapter."""
+    """A recorded finding as text: its sentence (which states its number), seeds, chapter."""
     claim = str(f["claim"]).rstrip(".")
-    num = interval(f["mean"], f["low"], f["high"], f["unit"] or "")
-    return f"{claim} ({num}, {f['n_seeds']} seeds; chapter {f['notebook'][:2]})."
+    return f"{claim} ({f['n_seeds']} seeds; chapter {f['notebook'][:2]})."
 
 
 def _about(run: RunFindings, notebook: str, *words: str) -> dict[str, Any] | None:
@@ -133,11 +129,14 @@ def _q1(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
 
 
 def _q2(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
-    parts = [_cite(f) for f in (_about(run, F01, "augmentation"),
-                                _about(run, F01, "early stopping")) if f is not None]
+    found = [run.finding(n) for n in ("mlp_augmentation_minus_dropout_acc",
+                                      "mlp_tuned_dropout_minus_none_acc")]
+    parts = [_cite(f) for f in found if f is not None]
     if parts:
-        parts.insert(0, "They are not alternatives to compare by mechanism but "
-                        "measurable on one problem (chapter 01, each tuned on validation):")
+        parts.insert(0, "In what they know: augmentation encodes that a shifted digit is the "
+                        "same digit, early stopping only limits training time, dropout adds "
+                        "noise that knows nothing about the task. Measured on one problem, "
+                        "each tuned on validation:")
     return " ".join(parts), (F01,) if parts else (), False
 
 
@@ -166,6 +165,14 @@ def _q3(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
             f"{helps} gain beyond noise, {hurts} lose and {flat} are within noise.")
     if helps:
         text += " The clearest gains: " + _where(g[g["low"] > 0]) + "."
+    gaps = run.table[run.table["name"].str.startswith("repro_gap_")]
+    if not gaps.empty:
+        used = (*used, "09_reproductions")
+        text += (f" Rerun with the published recipes (chapter 09), {len(gaps)} reproductions "
+                 f"land {gaps['mean'].min():+.1f}% to {gaps['mean'].max():+.1f}% from the "
+                 "papers' test perplexities (positive: worse"
+                 + ("; this profile shortens their schedules)" if run.profile != "paper"
+                    else ")") + ".")
     else:
         text += (" None gains at this scale: adding dropout to a recurrent model is not by "
                  "itself an improvement; it needs a model that overfits.")
@@ -177,24 +184,26 @@ def _q4(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
     if g.empty:
         return "", (), False
     helps, hurts, flat = _gain_counts(g)
-    by_task = g.groupby("task").apply(lambda t: int((t["low"] > 0).sum()), include_groups=False)
+    by_task = g.groupby("task")["low"].apply(lambda low: int((low > 0).sum()))
     tasks = ", ".join(f"{t}: {n} of {int((g['task'] == t).sum())}" for t, n in by_task.items())
     contradicts = helps < len(g) / 2
-    text = (f"It depends on whether the model overfits: at the measured scale ({run.profile} "
-            f"profile), dropout improves the test metric beyond noise in {helps} of {len(g)} "
-            f"comparisons ({tasks}) and makes it worse in {hurts}.")
-    if hurts:
-        worst = g.sort_values("mean").iloc[0]
-        text += (f" The largest loss: {worst['variant']} on {worst['cell']}/{worst['data']}, "
-                 f"{_pct(worst)}.")
-    scale = _about(run, "07_scale", "rate")
-    if scale is not None:
-        text += " As data and models grow: " + _cite(scale)
+    used = set(g["notebook"])
+    text = (f"At the measured scale ({run.profile} profile), dropout improves the test "
+            f"metric beyond noise in {helps} of {len(g)} comparisons ({tasks}) and makes "
+            f"it worse in {hurts}.")
+    data, model = (run.finding(f"scale_benefit_per_{k}_doubling") for k in ("data", "model"))
+    if data is not None and model is not None:
+        used.add(data["notebook"])
+        text += (" Its benefit changes by "
+                 f"{interval(data['mean'], data['low'], data['high'], digits=2)} perplexity "
+                 "points per doubling of the training data and by "
+                 f"{interval(model['mean'], model['low'], model['high'], digits=2)} per "
+                 f"doubling of the model ({data['n_seeds']} seeds, chapter 07).")
     if contradicts:
-        text += (" So \"dropout improves performance\" holds only where the model overfits "
-                 "its training data; elsewhere the rate must be chosen on validation data"
+        text += (" So \"dropout improves performance\" holds only where the model overfits; "
+                 "elsewhere the rate must be chosen on validation data"
                  + _none_wins(run) + ".")
-    return text, tuple(sorted(set(g["notebook"]))), contradicts
+    return text, tuple(sorted(used)), contradicts
 
 
 def _none_wins(run: RunFindings) -> str:
@@ -209,17 +218,19 @@ def _none_wins(run: RunFindings) -> str:
 
 def _q5(run: RunFindings) -> tuple[str, tuple[str, ...], bool]:
     if run.status.get(F00) != "ok":
-        return "", (), True
+        return "", (), False
     text = ("Steps 3, 4 and 6 are one operation (zeroing a unit's output, its outgoing "
             "weights or the next layer's input give identical pre-activations, asserted in "
             "chapter 00), and step 5 is not dropout: the next layer's bias belongs to the "
             "receiving unit and is never dropped.")
-    drop, flips = (_record(run, F00, k) for k in ("single_mask_acc_drop", "flip_rate"))
-    if drop is not None and flips is not None:
+    forgot, flips = run.finding("dropout_forgot_eval_acc"), _record(run, F00, "flip_rate")
+    if forgot is not None:
         text += (" The steps also omit what matters: scaling kept units by 1/(1−p) and "
-                 "switching dropout off at test time; forgetting `eval()` changes test "
-                 f"accuracy by {100 * drop:+.2f} points and flips {100 * flips:.1f}% of "
-                 "the predictions (chapter 00).")
+                 "switching dropout off at test time. Forgetting `eval()` changes test "
+                 f"accuracy by {interval(forgot['mean'], forgot['low'], forgot['high'])} "
+                 f"points ({forgot['n_seeds']} seeds"
+                 + (f"; {100 * flips:.1f}% of the predictions flip" if flips else "")
+                 + ", chapter 00).")
     return text, (F00,), True
 
 
@@ -248,7 +259,7 @@ def answer_faq(run: RunFindings, *, formula_p: float = 0.3) -> list[Answer]:
     ``formula_p``: the drop probability of the formula check in answer 6.
     """
     builders: tuple[tuple[Builder, tuple[str, ...]], ...] = (
-        (_q1, (F00, F01)), (_q2, (F01,)), (_q3, VARIANT_CHAPTERS),
+        (_q1, (F00, F01)), (_q2, (F01,)), (_q3, (*VARIANT_CHAPTERS, "09_reproductions")),
         (_q4, (*VARIANT_CHAPTERS, "07_scale")), (_q5, (F00,)),
         (partial(_q6, p=formula_p), (F00,)),
     )

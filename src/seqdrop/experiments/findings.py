@@ -1,22 +1,20 @@
-"""A course run's findings: the variant gains chapters record, and what the summary reads back.
+"""A course run's findings, read back from its run folder for the summary chapter.
 
 Chapters record their key results with :func:`seqdrop.course.record_finding` (a mean over
 seeds, its 95% interval, the number of seeds and the sentence the chapter states). Variant
-effects follow one contract so that the summary chapter can compare them across chapters:
-the name ``gain_<chapter>_<data>_<cell>_<variant>``, the value in percent (positive = better
-than no dropout, paired by seed) and the tags ``cell``, ``data``, ``task``, ``variant``,
-``metric``. :func:`variant_gains` computes those values from a sweep's trials;
-:func:`gain_name` and :func:`gain_tags` spell the name and tags.
+effects follow one contract (:mod:`seqdrop.experiments.variant_gains`): the name
+``gain_<chapter>_<data>_<cell>_<variant>``, the value in percent (positive = better than no
+dropout, paired by seed) and the tags :data:`TAGS`. :func:`at_validated_rate` picks each
+variant's rate on validation data when a chapter sweeps several.
 
 Reading them back: :func:`find_run_dir` locates a run folder, :func:`load_findings` reads its
-``summary.json`` into a table (one row per finding), :func:`variant_table` keeps the tagged
-variant gains for the cross-chapter figure.
+``summary.json`` (:class:`RunFindings`: statuses, records, one table row per finding),
+:func:`findings_table` and :func:`plot_variant_gains` show them.
 """
 from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +27,10 @@ from ..course.summary import SUMMARY_FILE
 from ..errors import ParameterError, SeqdropError
 from ..io import atomic_write_text
 from ..paths import project_root, runs_dir
-from ..sweep import paired_difference
 
-__all__ = ["RUN_DIR_ENV", "TAGS", "FindingsError", "RunFindings", "variant_gains",
-           "gain_name", "gain_tags", "find_run_dir", "load_findings", "run_command",
-           "findings_table", "plot_variant_gains", "verdict_counts", "check_run_dir",
+__all__ = ["RUN_DIR_ENV", "TAGS", "DATA_TAG", "FindingsError", "RunFindings",
+           "at_validated_rate", "find_run_dir", "load_findings", "run_command",
+           "findings_table", "findings_markdown", "plot_variant_gains", "verdict_counts", "check_run_dir",
            "export_records"]
 
 #: set by ``seqdrop run`` for each notebook it executes: the run folder (``summary.json``)
@@ -56,52 +53,24 @@ class FindingsError(SeqdropError):
     """A run folder that is missing or unreadable, or that lacks the notebooks asked for."""
 
 
-def variant_gains(
+def at_validated_rate(
     trials: pd.DataFrame,
     *,
     by: str = "data",
-    metric: str = "test_error",
     select: str = "val_error",
     higher_is_better: bool = False,
     baseline: str = "none",
 ) -> pd.DataFrame:
-    """Each variant's relative gain (%) over ``baseline`` per group of ``by``, paired by seed.
-
-    Per group and variant the rate (dropout on) with the best mean ``select`` metric is kept
-    (chosen on validation data), then the per-seed test difference against the baseline in
-    percent of the baseline (:func:`seqdrop.sweep.paired_difference`, ``relative=True``) is
-    averaged with its Student-t 95% interval. Positive = the variant is better: the sign is
-    flipped for lower-is-better metrics. Columns: ``by``, ``variant``, ``rate``, ``mean``,
-    ``low``, ``high``, ``n``.
-    """
+    """The ``baseline`` trials plus, per group of ``by`` and variant, the trials at the rate
+    whose mean ``select`` metric (validation data) is best: one setting per variant, ready
+    for :func:`seqdrop.experiments.variant_gains.variant_gains` within each group."""
     ok = trials[trials["status"] == "ok"] if "status" in trials else trials
-    rows = []
-    for group, part in ok.groupby(by, sort=False):
-        base = part[part["variant"] == baseline]
-        for variant, vpart in part[part["variant"] != baseline].groupby("variant", sort=False):
-            means = vpart.groupby("rate")[select].mean()
-            rate = means.idxmax() if higher_is_better else means.idxmin()
-            pair = pd.concat([base, vpart[vpart["rate"] == rate]], ignore_index=True)
-            d = paired_difference(pair, metric, by="variant", a=variant, b=baseline,
-                                  within=[], relative=True).iloc[0]
-            sign = 1.0 if higher_is_better else -1.0
-            low, high = sorted((sign * d["ci_low"], sign * d["ci_high"]))
-            rows.append({by: group, "variant": variant, "rate": float(rate),
-                         "mean": sign * float(d["mean"]), "low": low, "high": high,
-                         "n": int(d["n"])})
-    return pd.DataFrame(rows, columns=[by, "variant", "rate", "mean", "low", "high", "n"])
-
-
-def gain_name(chapter: str, data: str, cell: str, variant: str) -> str:
-    """``gain_<chapter>_<data>_<cell>_<variant>`` as a Python identifier (``-`` → ``_``)."""
-    data = DATA_TAG.get(data, data)
-    return re.sub(r"\W", "_", f"gain_{chapter}_{data}_{cell}_{variant}")
-
-
-def gain_tags(*, cell: str, data: str, task: str, variant: str, metric: str) -> dict[str, str]:
-    """The contract's tags of a variant gain (data set names mapped to the contract's)."""
-    return {"cell": cell, "data": DATA_TAG.get(data, data), "task": task,
-            "variant": variant, "metric": metric}
+    dropout = ok[ok["variant"] != baseline]
+    means = dropout.groupby([by, "variant", "rate"], sort=False)[select].mean().reset_index()
+    pick = (means.sort_values(select, ascending=not higher_is_better, kind="stable")
+            .drop_duplicates([by, "variant"]))
+    chosen = dropout.merge(pick[[by, "variant", "rate"]], on=[by, "variant", "rate"])
+    return pd.concat([ok[ok["variant"] == baseline], chosen], ignore_index=True)
 
 
 def find_run_dir(run_dir: str | Path | None = None, *, parent: Path | None = None) -> Path:
@@ -152,9 +121,14 @@ class RunFindings:
         return None if rows.empty else rows.iloc[0].to_dict()
 
     def variant_gains(self) -> pd.DataFrame:
-        """The findings that carry every tag of the variant-gain contract (value in %)."""
+        """The findings that carry every tag of the variant-gain contract (value in %).
+
+        A measurement recorded by two chapters (same cell, data, variant and numbers, e.g.
+        the FSDD sweep of 05 and 06) is kept once, under the first chapter."""
         tagged = self.table.dropna(subset=list(TAGS))
-        return tagged[tagged["unit"] == "%"].reset_index(drop=True)
+        tagged = tagged[tagged["unit"] == "%"]
+        keys = ["cell", "data", "variant", "mean", "low", "high"]
+        return tagged.drop_duplicates(keys).reset_index(drop=True)
 
 
 def _read_summary(path: Path) -> dict[str, Any]:
@@ -230,12 +204,24 @@ def findings_table(run: RunFindings) -> pd.DataFrame:
                          "claim": t["claim"]}).set_index(["chapter", "finding"])
 
 
+def findings_markdown(run: RunFindings) -> str:
+    """Every finding as Markdown for a narrow page: one list per chapter, one item each
+    (name, mean [95% CI] unit, seeds, then the sentence)."""
+    lines = []
+    for nb, part in findings_table(run).groupby(level=0, sort=False):
+        lines.append(f"\n**{nb}** ({len(part)} findings)\n")
+        for (_, name), r in part.iterrows():
+            lines.append(f"- `{name}`: **{r['mean [95% CI]']}**, {r['seeds']} seeds. "
+                         f"{r['claim']}")
+    return "\n".join(lines).strip()
+
+
 def verdict_counts(gains: pd.DataFrame, by: Iterable[str] = ("task", "cell")) -> pd.DataFrame:
     """Per group of ``by``: how many gains lie above zero, below zero, or straddle it."""
     verdict = pd.Series("within noise", index=gains.index)
     verdict[gains["low"] > 0] = "gains"
     verdict[gains["high"] < 0] = "loses"
-    counts = pd.crosstab([gains[k] for k in by], verdict)
+    counts = pd.crosstab([gains[k] for k in by], verdict.rename("verdict"))
     return counts.reindex(columns=["gains", "within noise", "loses"], fill_value=0)
 
 
@@ -253,7 +239,7 @@ def plot_variant_gains(gains: pd.DataFrame, *, width: float = 7.0,
     rows = sorted(set(zip(gains["task"], gains["data"], gains["chapter"])))
     variants = sorted(gains["variant"].unique())
     colors = dict(zip(variants, plt.get_cmap("tab10").colors))
-    height = 1.4 + 0.4 * len(rows) * max(1.0, len(variants) / 3)
+    height = 1.4 + 0.3 * len(rows) * max(1.0, len(variants) / 3)
     fig, axes = plt.subplots(1, len(cells), sharey=True, squeeze=False,
                              figsize=(width, min(height, 9.0)))
     step = 0.8 / max(1, len(variants))
@@ -265,10 +251,14 @@ def plot_variant_gains(gains: pd.DataFrame, *, width: float = 7.0,
             ax.errorbar(r["mean"], y, xerr=err, fmt="o", ms=4, capsize=2,
                         color=colors[r["variant"]])
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set(title=f"cell: {cell}", xlabel="gain (%)")
+        for i in range(len(rows) - 1):
+            ax.axhline(i + 0.5, color="white", lw=2)
+        ax.grid(False, axis="y")
+        ax.set(title=f"cell: {cell}", xlabel="gain (%)", ylim=(-0.5, len(rows) - 0.5))
     axes[0][0].set_yticks(range(len(rows)), [f"{d} ({t})\nchapter {c}" for t, d, c in rows],
                           fontsize=9)
     axes[0][0].invert_yaxis()
+    axes[0][0].tick_params(axis="y", length=0)
     handles = [plt.Line2D([], [], marker="o", ls="", color=colors[v]) for v in variants]
     fig.legend(handles, variants, loc="lower center", ncols=min(6, len(variants)),
                fontsize=9, frameon=False)
