@@ -20,16 +20,16 @@
 #
 # The source article of this course names "large-scale data" as an open challenge for
 # dropout in sequence models. Two questions hide in it. The first is statistical:
-# dropout fights overfitting, so it should matter less when there is more data and more when the
-# model is bigger. Srivastava et al. found exactly that for feed-forward nets
+# dropout fights overfitting, so it should matter less when there is more data and more
+# when the model is bigger. Srivastava et al. found exactly that for feed-forward nets
 # {cite}`srivastava2014dropout`, and Zaremba et al.'s PTB models need more dropout the
 # bigger they get (no dropout at 200 units, 0.5 at 650, 0.65 at 1500)
 # {cite}`zaremba2014recurrent`. The second is computational: a dropout mask that changes
 # the recurrence (Gal's recurrent dropout {cite}`gal2016theoretically`, Semeniuta's
 # {cite}`semeniuta2016recurrent`, zoneout {cite}`krueger2017zoneout`) cannot run in
-# PyTorch's fused RNN kernels, so its price grows with the data too. This chapter measures
-# both: the best rate and its benefit over a grid of training-set sizes × model sizes,
-# and the speed and memory of every variant against fused `nn.LSTM`/`nn.GRU`.
+# PyTorch's fused RNN kernels, so its price grows with the data too. This chapter
+# measures both: the best rate and its benefit over a grid of training-set sizes × model
+# sizes, and the speed and memory of every variant against fused `nn.LSTM`/`nn.GRU`.
 #
 # **Learning goals.** After this chapter you can
 #
@@ -43,24 +43,26 @@
 # - decide whether a variant's benefit at your scale is worth its cost.
 #
 # **Prerequisites and run time.** Chapters 03 and 04 (the recipes and the LSTM/GRU mask
-# sites) and 05 (choosing a rate on validation data). Run time: smoke about 20 s; course
-# profile (the defaults: 81 trainings of a word-level LSTM language model on a slice of
-# PTB, then about a minute of benchmarks) about 3 minutes on 2 idle cores, from
-# CPU-seconds measured on a shared machine (see the report of this chapter's run); paper
-# profile (`params/paper.yaml`: PTB fractions 5%–100% of the full training set, 100–650
-# hidden units, 5 seeds, the benchmarks on CUDA) several GPU-hours, an estimate, not a
+# sites) and 05 (choosing a rate on validation data). Run time: smoke about 16
+# CPU-seconds; course profile (the defaults: 81 trainings of a word-level LSTM language
+# model on a 3,000-word slice of PTB, then about a minute of benchmarks) 270 CPU-seconds
+# measured on a shared 2-core machine, so about 2.5–3 minutes on 2 idle cores (the sweep
+# on two one-thread workers, the benchmarks in one process); paper profile
+# (`params/paper.yaml`: PTB fractions 5%–100% of the full training set, 100–650 hidden
+# units, 5 seeds, the benchmarks on CUDA) many CPU-hours for the sweep (give it a Dask
+# cluster as `scheduler`) and minutes of GPU time for the benchmarks, an estimate, not a
 # measurement.
 
 # %% tags=["parameters"]
 fractions = [0.25, 0.5, 1.0]  # shares of the PTB training slice used for training
-max_tokens = 8_000  # leading PTB words of each split (None: the 929,589-word corpus)
-hidden_sizes = [64, 128, 256]  # LSTM units (one layer, 64-dimensional word vectors)
-rates = [0.25, 0.5]  # drop probabilities; no dropout (rate 0) always runs
+max_tokens = 3_000  # leading PTB words of each split (None: the 929,589-word corpus)
+hidden_sizes = [32, 64, 128]  # LSTM units (one layer, 64-dimensional word vectors)
+rates = [0.3, 0.6]  # drop probabilities; no dropout (rate 0) always runs
 variant = "zaremba"  # of seqdrop.experiments.recipes.VARIANTS: where the masks go
-epochs = 3  # passes over the training share (Adam; best epoch chosen on validation)
-lr = 0.005  # Adam learning rate
-batch_size = 16  # parallel streams per step
-eval_batches = 5  # validation/test windows of batch_size × 35 words (None: whole split)
+epochs = 2  # passes over the whole slice (a share f makes epochs / f over its part)
+lr = 0.01  # Adam learning rate (best epoch chosen on validation)
+batch_size = 8  # parallel streams per step
+eval_batches = 2  # validation/test windows of batch_size × 35 words (None: whole split)
 bench_device = "cpu"  # "cpu" or "cuda" for the speed and memory measurements
 bench_threads = 1  # torch CPU threads while timing
 bench_shapes = ["20x200x35"]  # batch x hidden x steps of the step-loop vs fused table
@@ -140,6 +142,7 @@ globals().update(check_all({
 
 # %%
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -173,6 +176,12 @@ def interval(m: float, lo: float, hi: float, unit: str = "") -> str:
     return f"{m:+.1f}{unit} [{lo:+.1f}, {hi:+.1f}]"
 
 
+def size_ticks(ax, sizes) -> None:
+    """Label a log x axis with the measured sizes only."""
+    ax.set_xticks(sizes, [str(v) for v in sizes])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+
+
 # %% [markdown]
 # ## 1. A grid of data and model sizes
 #
@@ -180,10 +189,12 @@ def interval(m: float, lo: float, hi: float, unit: str = "") -> str:
 # {cite}`marcus1993building` and trains on a growing share of that training slice; the
 # validation and test slices stay fixed. The model axis widens a one-layer LSTM language
 # model (64-dimensional word vectors, a decoder over the full 10,000-word vocabulary).
-# Every cell is trained without dropout and with the `zaremba` variant, Zaremba et al.'s
-# dropout on the stack's input and output with a fresh mask at every step
-# {cite}`zaremba2014recurrent`, at each rate. The table shows what the grid spans.
-
+# Every cell takes about the same number of optimiser steps: a share $f$ of the slice is
+# passed over `epochs` / $f$ times, so the data axis changes how many *distinct* words
+# the model sees, not how long it trains. Every cell is trained without dropout and with
+# the `zaremba` variant, Zaremba et al.'s dropout on the stack's input and output with a
+# fresh mask at every step {cite}`zaremba2014recurrent`, at each rate. The table shows
+# what the grid spans.
 # %%
 corpus = load_dataset("ptb-word", max_tokens=max_tokens)
 n_words = corpus.train.numel()
@@ -218,10 +229,9 @@ trials.pivot_table(index=["train_fraction", "hidden_size"], columns="rate",
 
 # %% [markdown]
 # The table holds the mean test perplexity per cell and rate. Dropout can only help a
-# model that overfits: the epoch at which the no-dropout model's validation perplexity was
-# lowest tells whether it did within the budget (an early best epoch) or was still
+# model that overfits: the epoch at which the no-dropout model's validation perplexity
+# was lowest tells whether it did within the budget (an early best epoch) or was still
 # learning at the last one.
-
 # %%
 base = trials[trials["variant"] == "none"]
 base.pivot_table(index="train_fraction", columns="hidden_size", values="best_epoch",
@@ -233,9 +243,8 @@ base.pivot_table(index="train_fraction", columns="hidden_size", values="best_epo
 # For each cell we pick the rate (0 included) with the lowest mean *validation*
 # perplexity, and resample whole seeds to see how stable that choice is (the interval in
 # brackets). The star marks cells where the chosen rate lowers the *test* perplexity
-# beyond noise: the 95% interval of its paired reduction against no dropout, seed by seed,
-# lies above zero.
-
+# beyond noise: the 95% interval of its paired reduction against no dropout, seed by
+# seed, lies above zero.
 # %%
 best = scale.best_rates(trials)
 heat = best.pivot(index="train_fraction", columns="hidden_size", values="best")
@@ -259,13 +268,12 @@ best[["train_fraction", "hidden_size", "best", "low", "high", "p_best", "gain",
 # ## 4. Does the benefit shrink with data and grow with the model?
 #
 # The benefit of a cell is the reduction of test perplexity, in %, that its chosen rate
-# brings against no dropout with the same seed (0 where no dropout is chosen). The figure
-# shows its mean over seeds with 95% intervals. To turn "shrinks" and "grows" into
-# numbers, we fit, seed by seed, the change of the benefit per doubling of one size (the
-# other size held fixed, then averaged) and report the mean slope over seeds with its
-# interval. The same fit at each fixed rate checks that the trend is not an artefact of
-# choosing the rate.
-
+# brings against no dropout with the same seed (0 where no dropout is chosen). The
+# figure shows its mean over seeds with 95% intervals. To turn "shrinks" and "grows"
+# into numbers, we fit, seed by seed, the change of the benefit per doubling of one size
+# (the other size held fixed, then averaged) and report the mean slope over seeds with
+# its interval. The same fit at each fixed rate checks that the trend is not an artefact
+# of choosing the rate.
 # %%
 chosen = scale.chosen_benefits(trials, best)
 fig, axes = plt.subplots(1, 2, figsize=(7, 3), sharey=True)
@@ -297,16 +305,16 @@ trends
 # ## 5. What a variant costs: step loop against fused kernels
 #
 # PyTorch runs `nn.LSTM` and `nn.GRU` as fused kernels (oneDNN or ATen on CPU, cuDNN on
-# CUDA). A variant that only masks what enters or leaves the stack, or the weights once per
-# forward pass (weight drop {cite}`merity2018regularizing`), keeps those kernels. A variant
-# that changes the recurrence inside every step (Gal's per-sequence recurrent masks,
-# Semeniuta's update dropout, zoneout) needs seqdrop's step loop. `seqdrop.benchmark`
-# times each variant next to fused torch *in the same process*, pairs every measurement
-# with a baseline measurement taken right next to it, and reports the median ratio over
-# rounds (1.0 = as fast as fused); this is the code behind `benchmarks/bench_rnn.py`, whose
-# table in `benchmarks/README.md` the cell below regenerates for the chosen shapes:
-# a whole word-LM training step and the recurrent stack alone.
-
+# CUDA). A variant that only masks what enters or leaves the stack, or the weights once
+# per forward pass (weight drop {cite}`merity2018regularizing`), keeps those kernels. A
+# variant that changes the recurrence inside every step (Gal's per-sequence recurrent
+# masks, Semeniuta's update dropout, zoneout) needs seqdrop's step loop.
+# `seqdrop.benchmark` times each variant next to fused torch *in the same process*,
+# pairs every measurement with a baseline measurement taken right next to it, and
+# reports the median ratio over rounds (1.0 = as fast as fused); this is the code behind
+# `benchmarks/bench_rnn.py`, whose table in `benchmarks/README.md` the cell below
+# regenerates for the chosen shapes: a whole word-LM training step and the recurrent
+# stack alone.
 # %%
 torch.set_num_threads(bench_threads)
 rows = [r for cell in ("LSTM", "GRU") for b, h, t in bench_shapes
@@ -324,10 +332,10 @@ speed.set_index(["cell", "variant"])[["path", "step_ms", "tokens_per_s", "step_r
 # across sequence lengths at 128 units. Speed is again the paired ratio to fused
 # `nn.LSTM`. Memory is the activation memory of one training forward pass: the bytes of
 # every tensor autograd keeps for the backward pass (saved tensors, and masks a custom
-# autograd function keeps on its context), counted once per storage, parameters and input
-# left out; on CUDA the peak of `torch.cuda.max_memory_allocated` over forward and
-# backward is measured too. A log-log slope $k$ says the cost grows like $\text{size}^k$.
-
+# autograd function keeps on its context), counted once per storage, parameters and
+# input left out; on CUDA the peak of `torch.cuda.max_memory_allocated` over forward and
+# backward is measured too. A log-log slope $k$ says the cost grows like
+# $\text{size}^k$.
 # %%
 growth_shapes = ([("hidden", 20, h, 35) for h in growth_hidden]
                  + [("steps", 20, 128, t) for t in growth_steps])
@@ -353,15 +361,15 @@ for ax, (axis, x) in zip(axes, (("hidden", "hidden"), ("steps", "seq_len"))):
     ax.axhline(1, color="grey", lw=0.8)
     ax.set(xscale="log", xlabel="hidden units" if axis == "hidden" else "steps",
            ylabel="speed / fused nn.LSTM")
+    size_ticks(ax, growth_hidden if axis == "hidden" else growth_steps)
 sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1, 1), fontsize=8)
 fig.tight_layout()
 savefig(fig, "07_speed_growth")
 plt.show()
 
 # %% [markdown]
-# The memory figure is on log-log axes, so a straight line is a power law and its slope is
-# the exponent of the table below it.
-
+# The memory figure is on log-log axes, so a straight line is a power law and its slope
+# is the exponent of the table below it.
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(7, 3), sharey=True)
 for ax, (axis, x) in zip(axes, (("hidden", "hidden"), ("steps", "seq_len"))):
@@ -370,6 +378,9 @@ for ax, (axis, x) in zip(axes, (("hidden", "hidden"), ("steps", "seq_len"))):
                  ax=ax, legend=ax is axes[1])
     ax.set(xscale="log", yscale="log", ylabel="activation memory (MiB)",
            xlabel="hidden units" if axis == "hidden" else "steps")
+    size_ticks(ax, growth_hidden if axis == "hidden" else growth_steps)
+    ax.yaxis.set_major_formatter(mticker.ScalarFormatter())
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
 sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1, 1), fontsize=8)
 fig.tight_layout()
 savefig(fig, "07_memory_growth")
@@ -398,60 +409,77 @@ fits
 
 # %%
 trend = {(r["benefit at"], r["per doubling of"]): r for _, r in trends.iterrows()}
-by_data, by_model = trend[("chosen rate", "train_fraction")], trend[("chosen rate",
-                                                                      "hidden_size")]
-loop = speed[speed["path"] == "step loop"]
-lstm_loop = growth[(growth["path"] == "step loop")]
-ratio_h = lstm_loop[lstm_loop["axis"] == "hidden"].pivot_table(
-    index="variant", columns="hidden", values="recurrent_ratio")
-steps_fit = fits["steps"]["saved_mb slope"]
-sentences = {
-    "scale_benefit_per_data_doubling": claim(
-        by_data["high"] < 0,
-        "The benefit of dropout shrinks as the training share grows: "
-        f"{interval(by_data['slope'], by_data['low'], by_data['high'])} points of test "
-        "perplexity reduction per doubling of the data, an interval below zero."),
-    "scale_benefit_per_model_doubling": claim(
-        by_model["low"] > 0,
-        "The benefit grows with the model: "
+by_data = trend[("chosen rate", "train_fraction")]
+by_model = trend[("chosen rate", "hidden_size")]
+n_helps, n_hurts = int(best["helps"].sum()), int((best["gain_high"] < 0).sum())
+findings = {
+    "scale_benefit_per_data_doubling": (by_data, claim(
+        by_data["high"] > 0,
+        "At this scale the classic data trend does not appear: the benefit changes by "
+        f"{interval(by_data['slope'], by_data['low'], by_data['high'])} points per "
+        "doubling of the training share, an interval that reaches above zero, so there is "
+        "no evidence that dropout helps less with more data.")),
+    "scale_benefit_per_model_doubling": (by_model, claim(
+        by_model["low"] < 0,
+        "Nor does the model trend: the benefit changes by "
         f"{interval(by_model['slope'], by_model['low'], by_model['high'])} points per "
-        "doubling of the hidden units, an interval above zero."),
+        "doubling of the hidden units, an interval that reaches below zero, so there is "
+        "no evidence that dropout helps more in a bigger model.")),
 }
-for name, row in (("scale_benefit_per_data_doubling", by_data),
-                  ("scale_benefit_per_model_doubling", by_model)):
+for name, (row, sentence) in findings.items():
     record_finding(name, row["slope"], row["low"], row["high"], unit="points/doubling",
-                   n_seeds=int(row["n"]), claim=sentences[name], source="07 trend table")
+                   n_seeds=int(row["n"]), claim=sentence, source="07 trend table")
+cells = [claim(n_helps >= 1 and n_hurts == 0,
+               f"The rate chosen on validation lowers the test perplexity beyond noise in "
+               f"{n_helps} of {len(best)} cells and raises it beyond noise in none.")]
+
+# %% [markdown]
+# The cost side, from sections 5 and 6:
+
+# %%
+loop = growth[growth["path"] == "step loop"]
+by_size = loop[loop["axis"] == "hidden"].groupby("hidden")["recurrent_ratio"].mean()
+weight_drop = [v for v in names[1:] if "weight_dropout" in benchmark.VARIANTS[v].kwargs]
+steps_fit = fits["steps"]["saved_mb slope"]
+plain_fit = steps_fit.drop(weight_drop)
 cost = [
-    claim(bool((loop.loc[loop["cell"] == "LSTM", "recurrent_ratio"] < 1).all()
-               and (lstm_loop["recurrent_ratio"] < 1).all()),
-          "Every step-loop variant runs the LSTM stack slower than fused nn.LSTM, at every "
-          f"shape measured (ratios {lstm_loop['recurrent_ratio'].min():.2f}–"
-          f"{lstm_loop['recurrent_ratio'].max():.2f} in the growth fit)."),
-    claim(bool((ratio_h[max(growth_hidden)] > ratio_h[min(growth_hidden)]).all()),
-          "The step loop's gap to fused LSTM narrows as the hidden size grows: every "
-          "step-loop variant is closer to 1 at "
-          f"{max(growth_hidden)} units than at {min(growth_hidden)}."),
-    claim(bool(steps_fit.between(0.9, 1.1).all()),
+    claim(float(loop["recurrent_ratio"].median()) < 1,
+          "seqdrop's step loop runs the LSTM stack slower than fused nn.LSTM: the median "
+          f"ratio over the step-loop variants and shapes of section 6 is "
+          f"{loop['recurrent_ratio'].median():.2f}."),
+    claim(by_size.iloc[-1] > by_size.iloc[0],
+          "The gap narrows as the hidden size grows: the mean step-loop ratio is "
+          f"{by_size.iloc[0]:.2f} at {by_size.index[0]} units and {by_size.iloc[-1]:.2f} "
+          f"at {by_size.index[-1]}."),
+    claim(bool(plain_fit.between(0.85, 1.05).all())
+          and bool((steps_fit[weight_drop] < plain_fit.min()).all()),
           "Activation memory grows in proportion to the sequence length for every variant "
-          f"(log-log slopes {steps_fit.min():.2f}–{steps_fit.max():.2f})."),
+          f"that leaves the weights alone (log-log slopes {plain_fit.min():.2f}–"
+          f"{plain_fit.max():.2f}); weight drop grows more slowly, because its dropped "
+          "copy of the recurrent weights does not depend on the length."),
 ]
-record("scale_lstm_step_loop_ratio_min", float(lstm_loop["recurrent_ratio"].min()))
-record("scale_lstm_step_loop_ratio_max", float(lstm_loop["recurrent_ratio"].max()))
-record("scale_memory_slope_steps_max", float(steps_fit.max()))
-for s in [*sentences.values(), *cost]:
+if bench_device == "cpu":
+    step_mem = mem_ratio[[v for v in STEP_LOOP if v in mem_ratio]]
+    cost.append(claim(
+        bool((step_mem < 1).all().all()),
+        "On CPU the LSTM step loop keeps less activation memory than oneDNN's fused LSTM "
+        f"({step_mem.min().min():.2f}–{step_mem.max().max():.2f}× of it)."))
+record("scale_step_loop_ratio_median", float(loop["recurrent_ratio"].median()))
+record("scale_memory_slope_steps", float(plain_fit.mean()))
+for s in [f[1] for f in findings.values()] + cells + cost:
     print("•", s)
 
 # %% [markdown]
 # In this chapter we trained a word-level language model over a grid of training-set
-# sizes and model sizes, chose the dropout rate of each cell on validation data, and read
-# how the benefit changes per doubling of each size through an interval over seeds. We
-# then measured what the dropout variants cost against PyTorch's fused kernels, in the
-# same process, and how that cost and the activation memory grow with the hidden size and
-# the sequence length. The course profile runs a deliberately small version of the
-# question (a few thousand PTB words, 64–256 units, a few epochs on a CPU); the paper
-# profile (`params/paper.yaml`) runs the full one: PTB fractions from 5% to 100% of the
-# 929,589 training words, 100 to 650 units (Zaremba's small to medium sizes), 5 seeds,
-# and the benchmarks on CUDA, where the fused kernel is cuDNN
+# sizes and model sizes, chose the dropout rate of each cell on validation data, and
+# read how the benefit changes per doubling of each size through an interval over seeds.
+# We then measured what the dropout variants cost against PyTorch's fused kernels, in
+# the same process, and how that cost and the activation memory grow with the hidden
+# size and the sequence length. The course profile runs a deliberately small version of
+# the question (a few thousand PTB words, 32–128 units, a few dozen optimiser steps on a
+# CPU); the paper profile (`params/paper.yaml`) runs the full one: PTB fractions from 5%
+# to 100% of the 929,589 training words, 100 to 650 units (Zaremba's small to medium
+# sizes), 5 seeds, and the benchmarks on CUDA, where the fused kernel is cuDNN
 # {cite}`appleyard2016optimizing` and the step loop's launch overhead weighs more.
 #
 # ## Exercises
@@ -461,20 +489,21 @@ for s in [*sentences.values(), *cost]:
 #
 #    ```{admonition} Hint
 #    :class: dropdown
-#    Cells whose best rate is the largest rate of the grid are the candidates: the choice
-#    was cut off by the grid's edge. Look at the bootstrap interval too.
+#    Cells whose best rate is the largest rate of the grid are the candidates: the
+#    choice was cut off by the grid's edge. Look at the bootstrap interval too.
 #    ```
 #
-# 2. **Hold the steps constant.** With a fixed number of epochs, a smaller training share
-#    also means fewer optimiser steps. Change the grid so every cell takes the same number
-#    of steps (the `max_steps` key of the recipe, with enough epochs), and check whether the
-#    data trend of section 4 survives.
+# 2. **Let the steps vary.** Here every cell takes about the same number of optimiser
+#    steps. In many published data-size studies a smaller training set is simply trained
+#    for the same number of epochs, and so also gets fewer updates. Pass
+#    `equal_steps=False` to `scale.scale_grid` and check whether the data trend of
+#    section 4 changes, and why.
 #
 #    ```{admonition} Hint
 #    :class: dropdown
-#    Pass `max_steps=...` and a large `epochs` to `scale.scale_grid`; the slice of
-#    `max_tokens` words with `batch_size` streams of 35 words has
-#    `max_tokens // (batch_size * 35)` steps per epoch.
+#    With fewer updates the small shares are also *less trained*, which dropout does not
+#    fix: the best epoch of the no-dropout model (section 2) tells you which cells are
+#    still learning at their last epoch.
 #    ```
 #
 # 3. **Another variant.** Set `variant = "gal"` (masks on input, output and $h_{t-1}$,
@@ -503,8 +532,9 @@ for s in [*sentences.values(), *cost]:
 #
 #    ```{admonition} Hint
 #    :class: dropdown
-#    Call `scale.benefit_trend(chosen[chosen["hidden_size"] == h], "train_fraction")` for
-#    each `h`; with one size per call the average is over nothing.
+#    For each `h`, call `scale.benefit_trend(part, "train_fraction")` with
+#    `part = chosen[chosen["hidden_size"] == h]`; with one size per call the average is
+#    over nothing, so the interval is the spread of that model's slopes over seeds.
 #    ```
 #
 # ## References

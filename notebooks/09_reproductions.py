@@ -45,8 +45,9 @@
 # **Prerequisites and run time.** Chapters 02–04 (the variants and the cells) and 08
 # (MC dropout). Run time: smoke about 15 s; course profile (the defaults: seven presets at a
 # fifth of their width on 60,000 PTB words for one epoch, two seeds, plus timing each
-# preset at full size) about 2 minutes on 2 idle cores (two workers with one thread each),
-# from about 225 CPU-seconds measured on a shared machine; paper profile
+# preset at full size) about 2–4 minutes on 2 idle cores (two workers with one thread
+# each), from 225 CPU-seconds measured in one process and 440 with two Dask workers on a
+# shared machine (load 14–16, where the workers' overhead is largest); paper profile
 # (`params/paper.yaml`: the published schedules, 3 seeds) days of GPU time, an estimate
 # (section 6), not a measurement. With `runs_dir` set, the notebook only reads finished
 # runs (seconds).
@@ -167,7 +168,8 @@ pd.DataFrame([preset_row(n) for n in presets]).set_index("preset")
 # %%
 plan = pd.DataFrame([{"preset": n, **planned_schedule(n, **shortening)}
                      for n in presets])
-print("This run:", shortening_sentence(presets, **shortening) + ".")
+print("This run:", shortening_sentence(presets, **shortening) + "." if runs_dir is None
+      else f"Not used: the runs are read from {runs_dir} (their schedules: section 3).")
 plan.assign(token_share=plan["token_share"].map("{:.3%}".format),
             width=plan["width"].map("{:.0%}".format))[
     ["preset", "comparable", "token_share", "width"]].rename(
@@ -204,6 +206,9 @@ if runs_dir is None:
 else:
     loaded = load_runs(runs_dir)
     print(f"{len(loaded.runs)} finished run(s) read from {runs_dir}")
+    schedules = loaded.runs.groupby("preset", sort=False)["schedule"].first()
+    for name, text in schedules.items():
+        print(f"{name}: {text}")
 for line in loaded.problems:
     print(line)
 runs = loaded.runs

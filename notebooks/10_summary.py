@@ -38,9 +38,10 @@
 # - spot what a run folder lacks and run exactly the chapters that fill the gap.
 #
 # **Prerequisites and run time.** Chapters 00–09, run into one folder (`make run`, or
-# `seqdrop run --profile course`); this chapter only reads their results. Run time: a few
-# seconds in every profile (smoke reads a small recorded run, `tests/data/course_run`;
-# course and paper read the run they are part of).
+# `seqdrop run --profile course`); this chapter only reads their results. Run time: about
+# 10 seconds in every profile (8 CPU-seconds measured for the smoke profile on a shared
+# machine); smoke reads a small recorded run (`tests/data/course_run`), course and paper
+# read the run they are part of.
 
 # %% tags=["parameters"]
 run_dir = None  # None: this `seqdrop run`'s folder, else the newest runs/course-*
@@ -63,7 +64,7 @@ from IPython.display import Markdown, display
 
 from seqdrop.course import record, savefig, setup_figures
 from seqdrop.experiments.faq import answer_faq, formula_check
-from seqdrop.experiments.findings import (CHAPTERS, findings_table, load_findings,
+from seqdrop.experiments.findings import (CHAPTERS, findings_markdown, load_findings,
                                           plot_variant_gains, verdict_counts)
 
 setup_figures()
@@ -93,16 +94,16 @@ status
 # %% [markdown]
 # ## 2. Every finding
 #
-# One row per finding: the chapter, its name, the mean over seeds with its 95% interval,
-# the number of seeds and the sentence it supports. In the course and paper profiles a
+# One item per finding, by chapter: its name, the mean over seeds with its 95% interval,
+# the number of seeds and the sentence it supports (`findings_table(run)` gives the same
+# as a DataFrame). In the course and paper profiles a
 # chapter asserts every claim of its text before recording it, so a sentence in this
 # table held for this run.
 
 # %%
-table = findings_table(run)
 if run.profile == "smoke":
     print("smoke profile: numbers from a few training steps; the claims were not checked")
-table
+display(Markdown(findings_markdown(run) or "This run folder holds no findings yet."))
 
 # %% [markdown]
 # ## 3. One scale for every variant, cell, data set and task

@@ -19,6 +19,7 @@ from seqdrop.experiments.findings import (
     export_records,
     at_validated_rate,
     find_run_dir,
+    findings_markdown,
     findings_table,
     load_findings,
     plot_variant_gains,
@@ -104,6 +105,9 @@ def test_complete_run_table_figure_and_answers(tmp_path):
     table = findings_table(run)
     assert len(table) == 10 and "best_setting_text" not in table.index.get_level_values(1)
     assert table.loc[("06_tasks", "gain_06_ptb_word_lstm_zaremba"), "seeds"] == 3
+    text = findings_markdown(run)
+    assert "**07_scale** (2 findings)" in text
+    assert "- `scale_benefit_per_data_doubling`: **-3 [-5, -1] points**, 3 seeds. Shrinks." in text
     gains = run.variant_gains()
     assert sorted(gains["cell"]) == ["gru", "lstm", "lstm", "lstm"]
     fig = plot_variant_gains(gains)

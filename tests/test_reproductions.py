@@ -38,6 +38,7 @@ def runs_folder(tmp_path):
     _write(root, "zaremba-small-gru-a", _result("zaremba-small-gru", 0, 130.0, 125.0))
     _write(root, "broken", '{"preset": "zaremba-small", "measured": ')
     _write(root, "no-number", {**_result("gal-medium", 0, 1, 1), "measured": {"val_ppl": None}})
+    _write(root, "unknown", {**_result("gal-medium", 0, 1, 1), "preset": "lstm-9000"})
     return root
 
 
@@ -45,7 +46,8 @@ def test_load_runs_tabulates_good_files_and_names_bad_ones(runs_folder):
     loaded = load_runs(runs_folder)
     assert sorted(loaded.runs["run"]) == ["zaremba-small-a", "zaremba-small-b",
                                           "zaremba-small-gru-a"]
-    assert len(loaded.problems) == 2
+    assert len(loaded.problems) == 3
+    assert any("unknown/result.json: unknown preset 'lstm-9000'" in p for p in loaded.problems)
     assert any("broken/result.json: not valid JSON" in p for p in loaded.problems)
     assert any("no-number/result.json: measured val_ppl is None" in p for p in loaded.problems)
     assert all("\n" not in p for p in loaded.problems)

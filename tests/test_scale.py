@@ -38,8 +38,11 @@ def _trials(noise: float = 0.0) -> pd.DataFrame:
 
 
 def test_scale_grid_is_a_valid_recipe_grid():
-    grid = scale.scale_grid([0.5, 1.0], [32, 64], [0.25, 0.5], max_tokens=2000, epochs=1)
+    grid = scale.scale_grid([0.25, 1.0], [32, 64], [0.25, 0.5], max_tokens=2000, epochs=2)
     configs = expand_grid(grid)
+    assert {(c["train_fraction"], c["epochs"]) for c in configs} == {(0.25, 8), (1.0, 2)}
+    fixed = expand_grid(scale.scale_grid([0.25, 1.0], [32], [0.5], epochs=2, equal_steps=False))
+    assert {c["epochs"] for c in fixed} == {2}
     assert len(configs) == 2 * 2 * (1 + 2)
     assert {c["data"] for c in configs} == {"ptb-word"}
     assert {(c["variant"], c["rate"]) for c in configs} == {("none", 0.0), ("zaremba", 0.25), ("zaremba", 0.5)}

@@ -30,7 +30,7 @@ from ..paths import project_root, runs_dir
 
 __all__ = ["RUN_DIR_ENV", "TAGS", "DATA_TAG", "FindingsError", "RunFindings",
            "at_validated_rate", "find_run_dir", "load_findings", "run_command",
-           "findings_table", "plot_variant_gains", "verdict_counts", "check_run_dir",
+           "findings_table", "findings_markdown", "plot_variant_gains", "verdict_counts", "check_run_dir",
            "export_records"]
 
 #: set by ``seqdrop run`` for each notebook it executes: the run folder (``summary.json``)
@@ -202,6 +202,18 @@ def findings_table(run: RunFindings) -> pd.DataFrame:
     return pd.DataFrame({"chapter": t["notebook"], "finding": t["name"],
                          "mean [95% CI]": value, "seeds": t["n_seeds"],
                          "claim": t["claim"]}).set_index(["chapter", "finding"])
+
+
+def findings_markdown(run: RunFindings) -> str:
+    """Every finding as Markdown for a narrow page: one list per chapter, one item each
+    (name, mean [95% CI] unit, seeds, then the sentence)."""
+    lines = []
+    for nb, part in findings_table(run).groupby(level=0, sort=False):
+        lines.append(f"\n**{nb}** ({len(part)} findings)\n")
+        for (_, name), r in part.iterrows():
+            lines.append(f"- `{name}`: **{r['mean [95% CI]']}**, {r['seeds']} seeds. "
+                         f"{r['claim']}")
+    return "\n".join(lines).strip()
 
 
 def verdict_counts(gains: pd.DataFrame, by: Iterable[str] = ("task", "cell")) -> pd.DataFrame:

@@ -111,8 +111,8 @@ def describe_schedule(result: dict[str, Any]) -> dict[str, Any]:
 def read_result(path: str | Path) -> dict[str, Any]:
     """A ``result.json`` as written by :func:`seqdrop.presets.reproduce`, checked.
 
-    Raises :class:`ResultFileError` naming the file if it cannot be read, is not JSON, or
-    lacks the preset name or a measured perplexity.
+    Raises :class:`ResultFileError` naming the file if it cannot be read, is not JSON,
+    names no known preset, or lacks a measured perplexity.
     """
     path = Path(path)
     try:
@@ -123,6 +123,9 @@ def read_result(path: str | Path) -> dict[str, Any]:
         raise ResultFileError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(result, dict) or not isinstance(result.get("preset"), str):
         raise ResultFileError(f"{path}: no 'preset' name; not a result.json of seqdrop train")
+    if result["preset"] not in PRESETS:
+        raise ResultFileError(f"{path}: unknown preset {result['preset']!r} (this seqdrop "
+                              "has no such preset)")
     measured = result.get("measured")
     for key in ("val_ppl", "test_ppl"):
         value = measured.get(key) if isinstance(measured, dict) else None
@@ -130,8 +133,7 @@ def read_result(path: str | Path) -> dict[str, Any]:
         if not number or not math.isfinite(value):
             raise ResultFileError(f"{path}: measured {key} is {value!r}, not a finite number")
     if not isinstance(result.get("published"), dict):
-        known = result["preset"] in PRESETS
-        result["published"] = get_preset(result["preset"]).published if known else {}
+        result["published"] = get_preset(result["preset"]).published
     return result
 
 

@@ -34,12 +34,21 @@ SIZES = ("train_fraction", "hidden_size")
 
 
 def scale_grid(fractions: Sequence[float], hidden_sizes: Sequence[int], rates: Sequence[float], *,
-               variant: str = "zaremba", **common: Any) -> list[dict[str, Any]]:
-    """A :func:`~seqdrop.experiments.recipes.recipe` grid on word-level PTB: every fraction × hidden size,
-    no dropout once and ``variant`` at every rate; ``common`` holds the other recipe keys."""
+               variant: str = "zaremba", epochs: int = 1, equal_steps: bool = True,
+               **common: Any) -> list[dict[str, Any]]:
+    """A :func:`~seqdrop.experiments.recipes.recipe` grid on word-level PTB: every fraction ×
+    hidden size, no dropout once and ``variant`` at every rate; ``common`` holds the other
+    recipe keys.
+
+    ``epochs`` are passes over the *whole* slice. With ``equal_steps`` a share ``f`` trains
+    for ``round(epochs / f)`` passes over its part, so every cell takes about the same number
+    of optimiser steps and the data axis changes only how many *distinct* words the model
+    sees (otherwise a smaller share would also mean fewer updates).
+    """
     if not fractions or not hidden_sizes or not rates:
         raise SweepError("scale_grid needs at least one fraction, one hidden size and one rate")
-    points = [common | {"data": "ptb-word", "train_fraction": float(f), "hidden_size": int(h)}
+    points = [common | {"data": "ptb-word", "train_fraction": float(f), "hidden_size": int(h),
+                        "epochs": max(1, round(epochs / f)) if equal_steps else int(epochs)}
               for f in fractions for h in hidden_sizes]
     return recipe_grid(points, [variant], list(rates))
 
