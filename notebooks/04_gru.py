@@ -279,7 +279,8 @@ narrower = [r for r in lm_order if r != "none" and (gap[r] < gap["none"]).all()]
 claims.add(
     True,  # a reading of the tables above, whatever they say
     f"Paired intervals against no dropout: lower perplexity for "
-    f"{', '.join(lm_beats) or 'no recipe'}, higher for {', '.join(lm_worse) or 'none'}, "
+    f"{', '.join(lm_beats) or 'no recipe'}, higher for "
+    f"{', '.join(lm_worse) or 'no recipe'}, "
     f"the rest within noise; {len(narrower)} of the {len(RECIPES) - 1} recipes narrow "
     "the gap on every seed.",
 )

@@ -43,12 +43,14 @@
 # - decide whether a variant's benefit at your scale is worth its cost.
 #
 # **Prerequisites and run time.** Chapters 03 and 04 (the recipes and the LSTM/GRU mask
-# sites) and 05 (choosing a rate on validation data). Run time: smoke about 20 s; course
-# profile (the defaults: 81 trainings of a word-level LSTM language model on a slice of
-# PTB, then about a minute of benchmarks) about 3 minutes on 2 idle cores, from
-# CPU-seconds measured on a shared machine (see the report of this chapter's run); paper
-# profile (`params/paper.yaml`: PTB fractions 5%–100% of the full training set, 100–650
-# hidden units, 5 seeds, the benchmarks on CUDA) several GPU-hours, an estimate, not a
+# sites) and 05 (choosing a rate on validation data). Run time: smoke about 16
+# CPU-seconds; course profile (the defaults: 81 trainings of a word-level LSTM language
+# model on a 3,000-word slice of PTB, then about a minute of benchmarks) 270 CPU-seconds
+# measured on a shared 2-core machine, so about 2.5–3 minutes on 2 idle cores (the sweep
+# on two one-thread workers, the benchmarks in one process); paper profile
+# (`params/paper.yaml`: PTB fractions 5%–100% of the full training set, 100–650 hidden
+# units, 5 seeds, the benchmarks on CUDA) many CPU-hours for the sweep (give it a Dask
+# cluster as `scheduler`) and minutes of GPU time for the benchmarks, an estimate, not a
 # measurement.
 
 # %% tags=["parameters"]
@@ -475,10 +477,13 @@ for s in [f[1] for f in findings.values()] + cells + cost:
 # the same process, and how that cost and the activation memory grow with the hidden
 # size and the sequence length. The course profile runs a deliberately small version of
 # the question (a few thousand PTB words, 32–128 units, a few dozen optimiser steps on a
-# CPU); the paper profile (`params/paper.yaml`) runs the full one: PTB fractions from 5%
-# to 100% of the 929,589 training words, 100 to 650 units (Zaremba's small to medium
-# sizes), 5 seeds, and the benchmarks on CUDA, where the fused kernel is cuDNN
-# {cite}`appleyard2016optimizing` and the step loop's launch overhead weighs more.
+# CPU). Its models see so few words that their perplexities stay in the thousands, and
+# although the chosen rate helps beyond noise in some cells, neither classic trend is
+# resolved by its intervals: at this scale the question has no measurable answer. The
+# paper profile (`params/paper.yaml`) runs the full version: PTB fractions from 5% to
+# 100% of the 929,589 training words, 100 to 650 units (Zaremba's small to medium sizes),
+# 5 seeds, and the benchmarks on CUDA, where the fused kernel is cuDNN
+# {cite}`appleyard2016optimizing` and the step loop pays for one kernel launch per step.
 #
 # ## Exercises
 #
