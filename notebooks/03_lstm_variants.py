@@ -423,11 +423,14 @@ display(Markdown(claims.markdown()))
 
 # %%
 if presets:
+    from seqdrop.paths import runs_dir
     from seqdrop.presets import reproduce
 
     rows = []
-    for name in presets:
-        run = reproduce(name, resume=True, progress=False, verbose=False)
+    for name in presets:  # one folder per preset: a rerun resumes or reads it back
+        folder = runs_dir() / "train" / f"{name}-chapter03"
+        done = (folder / "checkpoint.pt").exists()
+        run = reproduce(name, folder, resume=done, progress=False, verbose=False)
         measured = {f"measured {k}": v for k, v in run["measured"].items()}
         published = {f"published {k}": v for k, v in run["published"].items()}
         rows.append({"preset": name, **measured, **published})

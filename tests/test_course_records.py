@@ -71,7 +71,7 @@ def test_setup_figures_is_the_course_style(tmp_path, monkeypatch):
 def test_record_finding_round_trips_through_a_notebook(capsys):
     value = record_finding("locked_gain", 1.5, 0.5, 2.5, claim="locked helps", n_seeds=3,
                            unit="ppl", source="Figure 2", tags={"cell": "lstm"})
-    assert "locked_gain" in capsys.readouterr().out
+    assert "locked_gain = 1.5 [0.5, 2.5] ppl (3 seeds)" in capsys.readouterr().out
     nb = {"cells": [{"outputs": [{"data": {RECORD_MIMETYPE: {"name": "locked_gain", "value": value}}}]},
                     {"outputs": [{"data": {RECORD_MIMETYPE: {"name": "plain", "value": 2.0}}}]}]}
     found = findings(read_records(nb))

@@ -26,12 +26,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _text(stored: Any) -> str:
+    """One short line: floats to 6 significant digits, a finding as ``mean [low, high] unit``."""
+    if isinstance(stored, float):
+        return f"{stored:.6g}"
+    if isinstance(stored, dict) and stored.get("kind") == FINDING_KIND:
+        unit = f" {stored['unit']}" if stored.get("unit") else ""
+        return (f"{stored['mean']:.4g} [{stored['low']:.4g}, {stored['high']:.4g}]{unit}"
+                f" ({stored['n_seeds']} seeds)")
+    return repr(stored)
+
+
 def record(name: str, value: Any) -> Any:
     """Show ``name = value`` in the notebook and store it for the run summary; returns ``value``."""
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"record name {name!r} must be a Python identifier")
     stored = _jsonable(value)
-    text = f"{name} = {stored:.6g}" if isinstance(stored, float) else f"{name} = {stored!r}"
+    text = f"{name} = {_text(stored)}"
     try:
         from IPython import get_ipython
         from IPython.display import display
