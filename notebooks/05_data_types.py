@@ -94,14 +94,12 @@ import torch
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
-from seqdrop.experiments.findings import DATA_TAG, at_validated_rate
 from seqdrop.experiments.rates import (best_settings, effects, relative_change,
                                        transfer_gains, with_baseline)
 from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
-from seqdrop.experiments.recipes import DATA as DATA_TASK
 from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_dropouts,
                                          recipe_grid, setting_labels)
-from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
+from seqdrop.experiments.variant_gains import record_recipe_gains
 from seqdrop.sweep import sweep
 
 torch.set_num_threads(1)
@@ -405,16 +403,7 @@ for s in sentences:
 # the variant lowers the error).
 
 # %%
-rows = []
-for data, part in at_validated_rate(trials, by="data").groupby("data", sort=False):
-    gains = variant_gains(part, "test_error", by="variant")
-    record_variant_gains(gains, chapter="05", data=DATA_TAG.get(data, data), cell=cell,
-                         task=DATA_TASK[data], metric="test_error",
-                         what=f"{KIND[data]} ({ERROR_METRIC[data]}, each variant at "
-                         "its rate chosen on validation)")
-    chosen = part.groupby("variant")["rate"].first()
-    rows.append(gains.assign(data=KIND[data], rate=gains["variant"].map(chosen)))
-pd.concat(rows).set_index(["data", "variant"])
+record_recipe_gains(trials, chapter="05", cell=cell, labels=KIND, label="data")
 
 # %% [markdown]
 # In this chapter we ran one recipe, three variants at two rates plus no dropout, on three

@@ -104,13 +104,11 @@ import torch
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_sunspots, persistence_forecast, sunspots_series
-from seqdrop.experiments.findings import DATA_TAG, at_validated_rate
 from seqdrop.experiments.rates import best_settings, effects, with_baseline
 from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
-from seqdrop.experiments.recipes import DATA as DATA_TASK
 from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_grid,
                                          setting_labels)
-from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
+from seqdrop.experiments.variant_gains import record_recipe_gains
 from seqdrop.sweep import mean_ci, sweep
 
 torch.set_num_threads(1)
@@ -314,16 +312,7 @@ for s in sentences:
 # (positive: the variant lowers the perplexity, error or RMSE).
 
 # %%
-rows = []
-for data, part in at_validated_rate(trials, by="data").groupby("data", sort=False):
-    gains = variant_gains(part, "test_error", by="variant")
-    record_variant_gains(gains, chapter="06", data=DATA_TAG.get(data, data), cell=cell,
-                         task=DATA_TASK[data], metric="test_error",
-                         what=f"{TASK[data]} ({ERROR_METRIC[data]}, each variant at "
-                         "its rate chosen on validation)")
-    chosen = part.groupby("variant")["rate"].first()
-    rows.append(gains.assign(task=TASK[data], rate=gains["variant"].map(chosen)))
-pd.concat(rows).set_index(["task", "variant"])
+record_recipe_gains(trials, chapter="06", cell=cell, labels=TASK, label="task")
 
 # %% [markdown]
 # In this chapter we built a forecasting task without look-ahead, trained one LSTM with one

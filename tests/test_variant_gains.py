@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from seqdrop.experiments.variant_gains import gain_sentence, record_variant_gains, variant_gains
+from seqdrop.experiments.variant_gains import (gain_sentence, record_recipe_gains,
+                                                 record_variant_gains, variant_gains)
 
 
 def _trials() -> pd.DataFrame:
@@ -42,3 +43,22 @@ def test_record_variant_gains_names_and_tags(capsys):
                               "variant": "zaremba", "metric": "val_ppl"}
     assert out[0]["unit"] == "%" and out[0]["n_seeds"] == 3
     assert "gain_04_ptb_word_gru_zaremba" in capsys.readouterr().out
+
+
+def test_record_recipe_gains_picks_the_validated_rate_per_data_set(capsys):
+    rows = []
+    for data in ("fsdd-mfcc", "sunspots"):
+        for s, base in enumerate((10.0, 12.0, 14.0)):
+            rows.append((data, "none", 0.0, s, base, base))
+            # rate 0.1 is best on validation (and 10% better on test); 0.5 is worse
+            rows.append((data, "locked", 0.1, s, base * 0.8, base * 0.9))
+            rows.append((data, "locked", 0.5, s, base * 1.5, base * 0.5))
+    trials = pd.DataFrame(rows, columns=["data", "variant", "rate", "seed", "val_error",
+                                         "test_error"]).assign(status="ok")
+    table = record_recipe_gains(trials, chapter="05", cell="lstm", label="data",
+                                labels={"fsdd-mfcc": "audio", "sunspots": "series"})
+    assert list(table.index) == [("audio", "locked"), ("series", "locked")]
+    assert table["rate"].tolist() == [0.1, 0.1]
+    assert table["mean"].tolist() == pytest.approx([10.0, 10.0])
+    out = capsys.readouterr().out
+    assert "gain_05_fsdd_lstm_locked" in out and "gain_05_sunspots_lstm_locked" in out

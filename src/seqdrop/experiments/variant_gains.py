@@ -87,3 +87,28 @@ def record_variant_gains(
             tags={"cell": cell, "data": data, "task": task, "variant": variant,
                   "metric": metric}))
     return out
+
+
+def record_recipe_gains(
+    trials: pd.DataFrame, *, chapter: str, cell: str, labels: Mapping[str, str], label: str,
+    metric: str = "test_error",
+) -> pd.DataFrame:
+    """The one-recipe chapters' gains: per data set, each variant at its rate chosen on
+    validation against no dropout (:func:`variant_gains`), recorded with
+    :func:`record_variant_gains`; returns them indexed by (``label``, variant).
+
+    ``labels`` maps a data set key (``trials["data"]``) to the chapter's name for it."""
+    from .findings import DATA_TAG, at_validated_rate
+    from .recipes import DATA as DATA_TASK
+    from .recipes import ERROR_METRIC
+
+    rows = []
+    for data, part in at_validated_rate(trials, by="data").groupby("data", sort=False):
+        gains = variant_gains(part, metric, by="variant")
+        record_variant_gains(gains, chapter=chapter, data=DATA_TAG.get(data, data), cell=cell,
+                             task=DATA_TASK[data], metric=metric,
+                             what=f"{labels[data]} ({ERROR_METRIC[data]}, each variant at "
+                             "its rate chosen on validation)")
+        chosen = part.groupby("variant")["rate"].first()
+        rows.append(gains.assign(**{label: labels[data]}, rate=gains["variant"].map(chosen)))
+    return pd.concat(rows).set_index([label, "variant"])
