@@ -41,11 +41,9 @@
 # - choose a dropout rate for a recipe from a rate sweep.
 #
 # **Prerequisites and run time.** Chapters 00 (what dropout computes) and 02 (the mask
-# sites of a vanilla RNN). Run time, in CPU seconds with one thread on a shared 2-core
-# machine: smoke about 13 CPU-s; course profile (the defaults: 33 trainings of a 2×128
-# LSTM on 8,000 PTB words, 9.5–11.5 CPU-s each, plus about 40 CPU-s of kernel, cluster
-# and data loading) about 390 CPU-s, i.e. about 3.3 minutes on 2 idle cores with two
-# workers (an estimate from measured trainings); paper profile (`params/paper.yaml`:
+# sites of a vanilla RNN). Run time: smoke about 13 CPU-s; course profile (the defaults:
+# 33 trainings of a 2×128 LSTM on 8,000 PTB words, 2 workers × 1 thread) 215 s measured
+# on an idle 2-core machine (3.6 minutes); paper profile (`params/paper.yaml`:
 # the full training set, 2×650 units as Zaremba's medium model, 5 seeds, plus the
 # Zaremba-medium and Gal-medium presets) several GPU-hours, an estimate.
 

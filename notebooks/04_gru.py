@@ -39,12 +39,9 @@
 # - compare cell types fairly: equal parameter count, each with its own best recipe.
 #
 # **Prerequisites and run time.** Chapter 03 (the recipes and Semeniuta's memory argument).
-# Run time, in CPU seconds with one thread per worker on a shared 2-core machine: smoke
-# about 13 CPU-s; course profile (the defaults: 21 PTB trainings of 10–12.5 CPU-s and 45
-# spoken-digit trainings of 2.7–3.7 CPU-s, each measured alone) about 400 CPU-s with the
-# kernel and the cluster, i.e. about 3.3 minutes on 2 idle cores with two workers (an
-# estimate: a whole run measured 776 CPU-s at load 8–19, where the cluster's
-# housekeeping grows with the 37 minutes of wall time); paper profile
+# Run time: smoke about 13 CPU-s; course profile (the defaults: 21 PTB trainings and 45
+# spoken-digit trainings, 2 workers × 1 thread) 218 s measured on an idle 2-core machine
+# (3.6 minutes); paper profile
 # (`params/paper.yaml`: the full PTB training set at 2×650, all FSDD recordings, 5
 # seeds) a few GPU-hours, an estimate.
 
