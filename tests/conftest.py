@@ -23,6 +23,13 @@ def make_notebook(path: Path, params_src: str, body: list[str]) -> Path:
 
 
 @pytest.fixture
+def notebook_factory():
+    """:func:`make_notebook`, for test modules (``from conftest import`` is ambiguous: the
+    conformance suite has a conftest of its own)."""
+    return make_notebook
+
+
+@pytest.fixture
 def toy_notebooks(tmp_path: Path) -> tuple[Path, Path]:
     """A notebooks folder with one notebook that records a result and one that fails; and a params folder."""
     nbdir = tmp_path / "notebooks"

@@ -189,16 +189,14 @@ def test_formula_check_separates_the_article_from_dropout():
 
 
 @pytest.mark.notebook
-def test_runner_tells_a_notebook_its_run_folder(tmp_path):
-    from conftest import make_notebook
-
+def test_runner_tells_a_notebook_its_run_folder(tmp_path, notebook_factory):
     from seqdrop.course.runner import run_notebooks
 
     nbdir, pdir = tmp_path / "nb", tmp_path / "params"
     nbdir.mkdir(), pdir.mkdir()
-    make_notebook(nbdir / "10_probe.ipynb", "x = 1",
-                  ["import os\nfrom seqdrop.course import record\n"
-                   f"record('run_dir', os.environ['{RUN_DIR_ENV}'])"])
+    notebook_factory(nbdir / "10_probe.ipynb", "x = 1",
+                     ["import os\nfrom seqdrop.course import record\n"
+                      f"record('run_dir', os.environ['{RUN_DIR_ENV}'])"])
     (pdir / "smoke.yaml").write_text("{}\n")
     out, (result,) = run_notebooks("smoke", "*", tmp_path / "run", progress=False,
                                    notebooks_path=nbdir, params_path=pdir)
