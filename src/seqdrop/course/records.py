@@ -11,7 +11,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RECORD_MIMETYPE", "FINDING_KIND", "record", "record_finding", "read_records", "findings"]
+__all__ = ["RECORD_MIMETYPE", "FINDING_KIND", "record", "record_finding", "read_records", "findings",
+           "is_finding", "format_finding"]
 
 RECORD_MIMETYPE = "application/vnd.seqdrop.record+json"
 FINDING_KIND = "finding"
@@ -26,15 +27,25 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def is_finding(value: Any) -> bool:
+    """Whether a stored record ``value`` is a finding (see :func:`record_finding`)."""
+    return isinstance(value, dict) and value.get("kind") == FINDING_KIND
+
+
+def format_finding(value: dict[str, Any], *, detail: bool = True) -> str:
+    """``mean [low, high]``, with ``detail`` also the unit and ``(n seeds)``."""
+    text = f"{value['mean']:.4g} [{value['low']:.4g}, {value['high']:.4g}]"
+    if not detail:
+        return text
+    unit = f" {value['unit']}" if value.get("unit") else ""
+    return f"{text}{unit} ({value['n_seeds']} seeds)"
+
+
 def _text(stored: Any) -> str:
-    """One short line: floats to 6 significant digits, a finding as ``mean [low, high] unit``."""
+    """One short line: floats to 6 significant digits, a finding by :func:`format_finding`."""
     if isinstance(stored, float):
         return f"{stored:.6g}"
-    if isinstance(stored, dict) and stored.get("kind") == FINDING_KIND:
-        unit = f" {stored['unit']}" if stored.get("unit") else ""
-        return (f"{stored['mean']:.4g} [{stored['low']:.4g}, {stored['high']:.4g}]{unit}"
-                f" ({stored['n_seeds']} seeds)")
-    return repr(stored)
+    return format_finding(stored) if is_finding(stored) else repr(stored)
 
 
 def record(name: str, value: Any) -> Any:
@@ -119,5 +130,4 @@ def record_finding(
 
 def findings(records: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The findings among ``records`` (as returned by :func:`read_records`), by name."""
-    return {k: v for k, v in records.items()
-            if isinstance(v, dict) and v.get("kind") == FINDING_KIND}
+    return {k: v for k, v in records.items() if is_finding(v)}

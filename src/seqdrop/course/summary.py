@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import SeqdropError
 from ..io import atomic_write_text
+from .records import format_finding, is_finding
 
 __all__ = ["SUMMARY_FILE", "NotebookResult", "RunSummary", "format_summary"]
 
@@ -94,8 +95,8 @@ class RunSummary:
 
 
 def _short(value: Any) -> str:
-    if isinstance(value, dict) and value.get("kind") == "finding":
-        return f"{value['mean']:.4g} [{value['low']:.4g}, {value['high']:.4g}]"
+    if is_finding(value):
+        return format_finding(value, detail=False)
     if isinstance(value, float):
         return f"{value:.4g}"
     text = str(value)
