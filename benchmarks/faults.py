@@ -249,15 +249,13 @@ def _fill(folder: Path) -> None:
 
 def _all_files_valid(out: Path) -> bool:
     """Every file in ``out`` is complete: checkpoints verify, JSON parses."""
-    import torch
-
-    from seqdrop.train import load_checkpoint
+    from seqdrop.train import load_checkpoint, load_weights
 
     for p in out.iterdir():
         if p.name == "checkpoint.pt":
             load_checkpoint(p)
         elif p.suffix == ".pt":
-            torch.load(p, weights_only=True)
+            load_weights(p)
         elif p.suffix == ".json":
             json.loads(p.read_text())
     return True

@@ -60,8 +60,12 @@ def device_name(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a device; use auto, cpu, cuda, cuda:N or mps"
         ) from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device to train on; use auto, cpu, cuda, cuda:N or mps")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise argparse.ArgumentTypeError(f"{text!r}: CUDA is not available; use cpu or auto")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise argparse.ArgumentTypeError(f"{text!r}: MPS is not available here; use cpu or auto")
     return text
 
 

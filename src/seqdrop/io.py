@@ -16,6 +16,7 @@ host; the kernel drops it when its holder dies, so a stale lock is detected and 
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
@@ -26,7 +27,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Callable
@@ -36,7 +37,7 @@ from .errors import SeqdropError
 __all__ = [
     "OutputError", "RunFolderError", "atomic_write_text", "atomic_write_json", "atomic_write_bytes",
     "atomic_torch_save", "remove_stale_temps", "check_writable", "new_run_dir", "claim_run_dir", "run_files",
-    "RunLock", "RUN_MARKERS", "LOCK_FILE", "TEMP_SUFFIX",
+    "RunLock", "RUN_MARKERS", "LOCK_FILE", "TEMP_SUFFIX", "removed_if_left_empty",
 ]
 
 TEMP_SUFFIX = ".seqdrop-tmp"
@@ -263,6 +264,22 @@ def claim_run_dir(
         for name in found:
             (folder / name).unlink()
     return folder
+
+
+@contextlib.contextmanager
+def removed_if_left_empty(folder: str | os.PathLike[str], *, created: bool) -> Iterator[Path]:
+    """On an exception in the block, remove ``folder`` if this run ``created`` it and it holds
+    nothing (a lock file aside): a refused or failed run leaves no empty run folder behind."""
+    folder = Path(folder)
+    try:
+        yield folder
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                if {p.name for p in folder.iterdir()} <= {LOCK_FILE}:
+                    (folder / LOCK_FILE).unlink(missing_ok=True)
+                    folder.rmdir()
+        raise
 
 
 class RunLock:

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import os
-import time
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from . import data as _data
 from .data import load_dataset
 from .errors import ParameterError, SeqdropError
-from .io import RunFolderError, RunLock, atomic_write_json, claim_run_dir, new_run_dir
+from .io import RunFolderError, RunLock, atomic_write_json, claim_run_dir, new_run_dir, removed_if_left_empty
 from .models import RNNLanguageModel
 from .nn import RecurrentDropout
 from .paths import runs_dir
@@ -227,17 +229,36 @@ def train_config(preset: Preset | str, **overrides: Any) -> TrainConfig:
     return TrainConfig.from_dict({**p.train, **overrides})
 
 
-def _run_folder(preset: Preset, out: str | os.PathLike[str] | None, resume: bool) -> Path:
-    """``out``; else, to resume, the latest run of the preset; else a new unique folder."""
+def _run_folder(preset: Preset, out: str | os.PathLike[str] | None, resume: bool) -> tuple[Path, bool]:
+    """(folder, whether this call creates it): ``out``; else, to resume, the latest run of the
+    preset (its own default folders only: ``zaremba-small-<stamp>``, never the twin
+    ``zaremba-small-gru-<stamp>``); else a new unique folder."""
     parent = runs_dir() / "train"
     if out is not None:
-        return Path(out)
+        return Path(out), not Path(out).exists()
     if resume:
-        runs = sorted(parent.glob(f"{preset.name}-*/checkpoint.pt"), key=lambda p: p.stat().st_mtime)
+        own = re.compile(re.escape(preset.name) + r"-\d{8}-\d{6}(-\d+)?")
+        runs = sorted((p for p in parent.glob(f"{preset.name}-*/checkpoint.pt") if own.fullmatch(p.parent.name)),
+                      key=lambda p: p.stat().st_mtime)
         if not runs:
             raise RunFolderError(f"--resume: no earlier run of {preset.name} under {parent}; pass --out")
-        return runs[-1].parent
-    return new_run_dir(parent, preset.name)
+        return runs[-1].parent, False
+    return new_run_dir(parent, preset.name), True
+
+
+def _check_keywords(what: str, given: dict[str, Any], fn: Any, *, skip: tuple[str, ...] = ()) -> None:
+    """Refuse keyword arguments ``fn`` does not take, before any folder or data is touched."""
+    params = inspect.signature(fn).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    valid = sorted(k for k, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and k not in skip)
+    unknown = sorted(set(given) - set(valid))
+    if unknown:
+        raise ParameterError(f"{what}: unknown argument(s) {unknown}; valid: {valid}")
+
+
+_LOADERS = {"ptb-word": (_data.load_ptb, ("level",)), "ptb": (_data.load_ptb, ("level",)),
+            "ptb-char": (_data.load_ptb, ("level",))}
 
 
 def reproduce(
@@ -260,17 +281,27 @@ def reproduce(
     any data is loaded: the config, the device, and the run folder (``out``; default a new
     ``runs/train/<preset>-<timestamp>[-N]``, or with ``resume`` the latest run of the preset),
     which is locked and must be writable and free of another run unless ``resume`` or
-    ``overwrite``. Writes ``result.json`` atomically (with the ``overrides`` used, so a shortened
-    run can be told from a full one) and returns it as a dict (plus ``out``).
+    ``overwrite``. Writes ``result.json`` atomically and returns it as a dict (plus ``out``):
+    the ``overrides`` of this call, and ``invocations`` with those of every call on the run (a
+    resumption is one more) with its steps and wall time; ``wall_seconds`` is their total.
+    ``capped`` is the run's state, not this call's arguments: a run cut by ``max_steps`` stays
+    capped until a resumption finishes its epochs, and one scored with ``max_eval_batches`` in
+    any call stays capped. A resumption must be of the same preset with the same model and data
+    arguments. A run refused after its folder was made removes the folder again.
     """
     preset = get_preset(name)
     config = train_config(preset, **overrides)
-    try:
-        device = pick_device(config.device)
-    except ValueError as exc:
-        raise ParameterError(str(exc)) from None
-    folder = _run_folder(preset, out, resume)
-    with RunLock(folder):
+    device = pick_device(config.device)
+    _check_keywords(f"reproduce({preset.name!r}) model_overrides", model_overrides or {}, RNNLanguageModel,
+                    skip=("vocab_size",))
+    if preset.data in _LOADERS:
+        loader, fixed = _LOADERS[preset.data]
+        _check_keywords(f"reproduce({preset.name!r}) data_overrides", data_overrides or {}, loader, skip=fixed)
+    used = _jsonable({"train": overrides, "model": model_overrides or {}, "data": data_overrides or {}})
+    meta = _jsonable({"preset": preset.name, "model": {**preset.model, **(model_overrides or {})},
+                      "data": {"name": preset.data, **(data_overrides or {})}})
+    folder, created = _run_folder(preset, out, resume)
+    with removed_if_left_empty(folder, created=created), RunLock(folder):
         claim_run_dir(folder, resume=resume, overwrite=overwrite)
         corpus = load_dataset(preset.data, **(data_overrides or {}))
         seed_everything(config.seed, deterministic=config.deterministic)
@@ -279,20 +310,21 @@ def reproduce(
             n_params = sum(p.numel() for p in model.parameters())
             print(f"preset {preset.name}: {preset.description}\nsource: {preset.source}")
             print(f"data {corpus!r}; model {n_params:,} parameters; device {device}; out {folder}")
-        t0 = time.perf_counter()
-        result = fit(model, corpus, config, out_dir=folder, resume=resume, progress=progress, verbose=verbose)
-        summary = _summary(preset, result, time.perf_counter() - t0, device, capped=bool(
-            {"max_steps", "max_eval_batches"} & {k for k, v in overrides.items() if v is not None}))
-        summary["overrides"] = _jsonable({"train": overrides, "model": model_overrides or {},
-                                          "data": data_overrides or {}})
+        result = fit(model, corpus, config, out_dir=folder, resume=resume, progress=progress, verbose=verbose,
+                     meta=meta, note={"overrides": used})
+        summary = _summary(preset, result, device)
+        summary["overrides"] = used
+        summary["invocations"] = result.invocations
         atomic_write_json(folder / RESULT, summary)
     if verbose:
         print(comparison_line(summary))
     return {**summary, "out": str(folder)}
 
 
-def _summary(preset: Preset, result: TrainResult, wall: float, device: Any, *, capped: bool) -> dict[str, Any]:
+def _summary(preset: Preset, result: TrainResult, device: Any) -> dict[str, Any]:
     best, hist = result.best, result.history
+    caps = (["max_steps"] if result.stopped == "max_steps" else []) + (
+        ["max_eval_batches"] if any(i["caps"].get("max_eval_batches") for i in result.invocations) else [])
     return {
         "preset": preset.name,
         "source": preset.source,
@@ -300,11 +332,12 @@ def _summary(preset: Preset, result: TrainResult, wall: float, device: Any, *, c
         "measured": {"val_ppl": best.get("val_ppl"), "test_ppl": best.get("test_ppl"), "epoch": best.get("epoch")},
         "stopped": result.stopped,
         "steps": int(hist["steps"].iloc[-1]) if len(hist) else 0,
-        "wall_seconds": wall,
+        "wall_seconds": result.wall_seconds,
         "device": str(device),
         "torch": torch.__version__,
         "seed": result.config.seed,
-        "capped": capped,
+        "capped": bool(caps),
+        "caps": caps,
     }
 
 

@@ -49,7 +49,11 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     """``None``/``"auto"`` → CUDA when available, else CPU; otherwise the device asked for."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    from .errors import ParameterError  # a ValueError
+
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {str(device)!r} was asked for but CUDA is not available; use 'cpu' or 'auto'")
+        raise ParameterError(f"device {str(device)!r} was asked for but CUDA is not available; use 'cpu' or 'auto'")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ParameterError(f"device {str(device)!r} was asked for but MPS is not available here; use 'cpu' or 'auto'")
     return dev

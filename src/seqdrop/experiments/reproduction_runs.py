@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from .._validation import check_bool, check_choice, check_float, check_int
@@ -25,6 +24,7 @@ from ..data import load_dataset
 from ..io import atomic_write_json
 from ..presets import PRESETS, RESULT, build_model, get_preset, reproduce, train_config
 from ..sweep.spec import trial_function
+from ..train.checkpoint import load_weights
 from ..train.trainer import BEST, CHECKPOINT, HISTORY
 from ..utils import pick_device
 from .lm_scores import mc_and_ws_perplexity, unigram_perplexity
@@ -185,7 +185,7 @@ def _rebuild(folder: Path, result: dict[str, Any]) -> tuple[nn.Module, Any, Any]
     overrides = result.get("overrides") or {}
     corpus = load_dataset(preset.data, **(overrides.get("data") or {}))
     model = build_model(preset, corpus.vocab_size, **(overrides.get("model") or {}))
-    model.load_state_dict(torch.load(folder / BEST, map_location="cpu", weights_only=True))
+    model.load_state_dict(load_weights(folder / BEST))  # verified: a damaged best.pt is one error
     return model, corpus, train_config(preset, **(overrides.get("train") or {}))
 
 

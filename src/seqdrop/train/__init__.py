@@ -35,7 +35,7 @@ from typing import Any
 from torch import nn
 
 from ..errors import ParameterError
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint, save_weights
 from .config import NonFiniteLossError, TrainConfig, TrainResult
 from .tasks import Classification, EmptySplitError, LanguageModelling, Regression, Task, lm_loss, make_task
 from .trainer import BEST, CHECKPOINT, HISTORY, Callback, Trainer
@@ -43,7 +43,7 @@ from .trainer import BEST, CHECKPOINT, HISTORY, Callback, Trainer
 __all__ = [
     "TrainConfig", "TrainResult", "Trainer", "fit", "NonFiniteLossError", "CheckpointError", "EmptySplitError",
     "Task", "LanguageModelling", "Classification", "Regression", "make_task", "lm_loss",
-    "save_checkpoint", "load_checkpoint", "CHECKPOINT", "HISTORY", "BEST",
+    "save_checkpoint", "load_checkpoint", "save_weights", "load_weights", "CHECKPOINT", "HISTORY", "BEST",
 ]
 
 
@@ -58,6 +58,8 @@ def fit(
     progress: bool = True,
     callbacks: Iterable[Callback] = (),
     verbose: bool | None = None,
+    meta: dict[str, Any] | None = None,
+    note: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Train ``model`` on ``data``; keyword ``overrides`` replace fields of ``config``.
@@ -68,11 +70,16 @@ def fit(
     written atomically after every epoch; a folder that already holds a run is refused unless
     ``resume=True`` (continue from ``checkpoint.pt``) or ``overwrite=True`` (start again).
     ``callbacks(trainer, record)`` run after each epoch; returning ``True`` stops the run.
+    ``meta`` (JSON values: what the run is of, e.g. a preset and its model arguments) is saved in
+    the checkpoint and must match on resume, as must the model's class and shapes; ``note`` is
+    kept with this call's record in ``result.invocations``. A run cut by ``max_steps`` stays
+    ``stopped="max_steps"`` until a resumption finishes its work (see :mod:`seqdrop.train.trainer`).
     """
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(overrides) - names)
     if unknown:
         raise ParameterError(f"fit: unknown TrainConfig fields {unknown}; valid: {sorted(names)}")
     cfg = dataclasses.replace(config or TrainConfig(), **overrides)
-    trainer = Trainer(model, data, cfg, out_dir=out_dir, progress=progress, callbacks=callbacks, verbose=verbose)
-    return trainer.fit(resume=resume, overwrite=overwrite)
+    trainer = Trainer(model, data, cfg, out_dir=out_dir, progress=progress, callbacks=callbacks, verbose=verbose,
+                      meta=meta)
+    return trainer.fit(resume=resume, overwrite=overwrite, note=note)

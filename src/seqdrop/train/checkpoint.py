@@ -1,12 +1,14 @@
-"""Checkpoints that are verified before they are trusted, and the RNG state they carry.
+"""Checkpoints and weight files that are verified before they are trusted, and the RNG state.
 
-A checkpoint file is a ``torch.save`` of ``{"format", "version", "sha256", "payload"}``: the
-payload is the serialised training state (model, optimizer, schedule, history, RNG states) as
-a byte tensor and ``sha256`` its digest. :func:`load_checkpoint` checks the digest before it
-unpickles anything and loads with ``weights_only=True`` (tensors and plain values only, so a
-crafted file cannot run code); every RNG state is therefore stored as tensors and plain
-numbers. A damaged, truncated, empty or foreign file raises one :class:`CheckpointError` that
-names the file and the way out.
+Every ``.pt`` file a run writes for later use — the checkpoint (``checkpoint.pt``: model,
+optimizer, schedule, history, RNG states) and the selected weights (``best.pt``: a model
+``state_dict``) — is a ``torch.save`` of ``{"format", "version", "kind", "sha256", "payload"}``:
+the payload is the serialised object as a byte tensor and ``sha256`` its digest.
+:func:`load_checkpoint` and :func:`load_weights` check the digest before they unpickle
+anything and load with ``weights_only=True`` (tensors and plain values only, so a crafted file
+cannot run code); every RNG state is therefore stored as tensors and plain numbers. A damaged,
+truncated, empty, unverified or foreign file — or a payload that passes its digest but does not
+load — raises one :class:`CheckpointError` that names the file and the way out.
 """
 from __future__ import annotations
 
@@ -24,7 +26,10 @@ from torch import nn
 from ..errors import SeqdropError
 from ..io import atomic_torch_save
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "rng_state", "set_rng_state", "module_generators"]
+__all__ = [
+    "CheckpointError", "save_checkpoint", "load_checkpoint", "save_weights", "load_weights", "rng_state",
+    "set_rng_state", "module_generators",
+]
 
 FORMAT = "seqdrop.checkpoint"
 VERSION = 1
@@ -72,36 +77,74 @@ def set_rng_state(model: nn.Module, rng: dict[str, Any]) -> None:
         g.set_state(s)
 
 
-def save_checkpoint(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write ``state`` (tensors and plain values) with its SHA-256 digest, atomically."""
+def _save_verified(obj: Any, path: str | os.PathLike[str], kind: str) -> Path:
     buf = io.BytesIO()
-    torch.save(state, buf)
+    torch.save(obj, buf)
     payload = buf.getbuffer()
     wrapped = {
         "format": FORMAT,
         "version": VERSION,
+        "kind": kind,
         "sha256": hashlib.sha256(payload).hexdigest(),
         "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8),
     }
     return atomic_torch_save(wrapped, path)
 
 
-def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
-    """Read and verify a checkpoint written by :func:`save_checkpoint`."""
+def _load_verified(path: str | os.PathLike[str], kind: str, map_location: Any) -> Any:
     path = Path(path)
+    what = "checkpoint" if kind == "checkpoint" else "weights file"
     size = path.stat().st_size
     if size == 0:
-        raise CheckpointError(f"checkpoint {path} is empty (a write was interrupted?); {_FIX}")
+        raise CheckpointError(f"{what} {path} is empty (a write was interrupted?); {_FIX}")
     try:
         wrapped = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises RuntimeError, OSError, UnpicklingError, EOFError... by damage
         raise CheckpointError(
-            f"checkpoint {path} ({size:,} bytes) cannot be read: it is truncated, damaged, or not a "
-            f"seqdrop {VERSION} checkpoint ({type(exc).__name__}); {_FIX}"
+            f"{what} {path} ({size:,} bytes) cannot be read: it is truncated, damaged, or not a "
+            f"seqdrop {VERSION} {what} ({type(exc).__name__}); {_FIX}"
         ) from None
+    found = wrapped.get("kind", "checkpoint") if isinstance(wrapped, dict) else None  # v1 checkpoints: no kind
     if not isinstance(wrapped, dict) or wrapped.get("format") != FORMAT or wrapped.get("version") != VERSION:
-        raise CheckpointError(f"{path} is not a seqdrop checkpoint (format {FORMAT} v{VERSION}); {_FIX}")
+        raise CheckpointError(
+            f"{path} is not a verified seqdrop {what} (format {FORMAT} v{VERSION}, with a SHA-256 digest); {_FIX}"
+        )
+    if found != kind:
+        raise CheckpointError(f"{path} is a seqdrop {found}, not a {what}; {_FIX}")
     payload = wrapped["payload"].numpy().tobytes()
     if hashlib.sha256(payload).hexdigest() != wrapped["sha256"]:
-        raise CheckpointError(f"checkpoint {path} failed its SHA-256 check (the file was modified or damaged); {_FIX}")
-    return torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
+        raise CheckpointError(f"{what} {path} failed its SHA-256 check (the file was modified or damaged); {_FIX}")
+    try:
+        return torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
+    except Exception as exc:  # a digest-valid payload that is not a loadable torch file
+        raise CheckpointError(
+            f"{what} {path} passed its SHA-256 check but its content cannot be read ({type(exc).__name__}: "
+            f"written by another version?); {_FIX}"
+        ) from None
+
+
+def save_checkpoint(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write the training ``state`` (tensors and plain values) with its SHA-256 digest, atomically."""
+    return _save_verified(state, path, "checkpoint")
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
+    """Read and verify a checkpoint written by :func:`save_checkpoint`."""
+    state = _load_verified(path, "checkpoint", map_location)
+    if not isinstance(state, dict) or not {"model", "trainer", "history", "rng"} <= set(state):
+        raise CheckpointError(f"checkpoint {path} passed its SHA-256 check but holds no training state; {_FIX}")
+    return state
+
+
+def save_weights(state_dict: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write a model's ``state_dict`` (e.g. ``best.pt``) with its SHA-256 digest, atomically."""
+    return _save_verified(dict(state_dict), path, "weights")
+
+
+def load_weights(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
+    """Read and verify a ``state_dict`` written by :func:`save_weights` (``best.pt``):
+    ``model.load_state_dict(load_weights(run / "best.pt"))``."""
+    state = _load_verified(path, "weights", map_location)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"weights file {path} passed its SHA-256 check but holds no state_dict; {_FIX}")
+    return state

@@ -91,7 +91,7 @@ class TrainConfig:
         return cls(**d)
 
 
-def _int(low: int, *, optional: bool = False) -> Callable[[str, Any], Any]:
+def _int(low: int, *, optional: bool = False, high: int | None = None) -> Callable[[str, Any], Any]:
     def check(name: str, value: Any) -> Any:
         if value is None and optional:
             return None
@@ -100,7 +100,7 @@ def _int(low: int, *, optional: bool = False) -> Callable[[str, Any], Any]:
         elif not isinstance(value, bool):  # 2.0 epochs is a typo, not an integer
             none = " or None" if optional else ""
             raise ParameterError(f"parameter {name!r} = {value!r} must be an integer ≥ {low}{none}")
-        return check_int(name, value, low)
+        return check_int(name, value, low, high)
 
     return check
 
@@ -127,14 +127,18 @@ def _flag(name: str, value: Any) -> bool:
     return value
 
 
+DEVICE_TYPES = ("cpu", "cuda", "mps")  # where a run can train
+
+
 def _device(name: str, value: Any) -> str:
     import torch
 
     try:
-        if value != "auto":
-            torch.device(value)
-    except (RuntimeError, TypeError):
-        raise ParameterError(f"parameter {name!r} = {value!r} must be 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+        ok = value == "auto" or torch.device(value).type in DEVICE_TYPES
+    except (RuntimeError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ParameterError(f"parameter {name!r} = {value!r} must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
     return value
 
 
@@ -148,7 +152,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "ar_alpha": _float(0.0), "tar_beta": _float(0.0), "lm_loss": _choice("sum", "mean"),
     "patience": _int(1, optional=True), "min_delta": _float(0.0),
     "max_steps": _int(1, optional=True), "max_eval_batches": _int(1, optional=True),
-    "seed": _int(0), "device": _device, "deterministic": _flag, "bpc": _flag,
+    "seed": _int(0, high=2**63 - 1), "device": _device, "deterministic": _flag, "bpc": _flag,
     "log_interval": _int(1), "check_finite_every": _int(1, optional=True),
     "task": _choice(*TASKS), "select": _choice("val", "last"),
 }
@@ -166,6 +170,13 @@ class TrainResult:
     out_dir: Path | None
     stopped: str  # "completed" | "early_stopping" | "max_steps" | "callback"
     config: TrainConfig = field(repr=False, default_factory=TrainConfig)
+    # one record per call of fit() on the run (caps, steps, wall time, stopped), oldest first
+    invocations: list[dict[str, Any]] = field(repr=False, default_factory=list)
+
+    @property
+    def wall_seconds(self) -> float:
+        """Training wall time over every invocation of the run (resumptions included)."""
+        return float(sum(i.get("wall_seconds", 0.0) for i in self.invocations))
 
     def _metric(self, key: str) -> float:
         if self.best.get(key) is None:

@@ -1,10 +1,21 @@
-"""The epoch loop: train, evaluate, select the best epoch, checkpoint, resume (see :mod:`seqdrop.train`)."""
+"""The epoch loop: train, evaluate, select the best epoch, checkpoint, resume (see :mod:`seqdrop.train`).
+
+A cap (``max_steps``) is part of the run's state. An epoch the cap cuts short is evaluated and
+recorded with ``partial=True``, but it is not counted as done: the checkpoint keeps the position
+inside the epoch (batches done, running sums, the carried hidden state), so a resumption with
+the cap lifted finishes that epoch and ends with the numbers of a run that was never cut, and a
+resumption under the same cap stays ``stopped="max_steps"``. A partial epoch makes no epoch-level
+decision (no plateau decay, no NT-ASGD switch, no early-stopping count) and is selected as the
+best epoch only when no complete epoch is (or with ``select="last"``). Each call of
+:meth:`Trainer.fit` on the run is kept in ``invocations`` (its caps, steps and wall time).
+"""
 from __future__ import annotations
 
 import itertools
 import math
 import os
 import time
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -14,10 +25,12 @@ import torch
 from torch import nn
 
 from ..data.cache import DataError
-from ..io import RunLock, atomic_torch_save, atomic_write_json, claim_run_dir, remove_stale_temps
+from ..io import RunFolderError, RunLock, atomic_write_json, claim_run_dir, remove_stale_temps, run_files
 from ..errors import ParameterError
 from ..utils import pick_device, seed_everything
-from .checkpoint import load_checkpoint, module_generators, rng_state, save_checkpoint, set_rng_state
+from .checkpoint import (
+    CheckpointError, load_checkpoint, module_generators, rng_state, save_checkpoint, save_weights, set_rng_state,
+)
 from .config import TrainConfig, TrainResult
 from .optim import FiniteGuard, averaged_weights, make_optimizer, ntasgd_should_switch, penalty, plateau_decay, step_lr
 from .tasks import Sums, Task, add_sums, make_task
@@ -30,6 +43,28 @@ BEST = "best.pt"
 Callback = Callable[["Trainer", dict[str, Any]], "bool | None"]
 # may change between the interrupted run and its resumption
 _RESUMABLE = {"epochs", "max_steps", "device", "max_eval_batches", "log_interval", "check_finite_every"}
+CAPS = ("epochs", "max_steps", "max_eval_batches")  # what an invocation may ask for differently
+
+
+def model_signature(model: nn.Module) -> dict[str, Any]:
+    """The model's class and parameter/buffer shapes: a checkpoint resumes only this model."""
+    cls = type(model)
+    return {"class": f"{cls.__module__}.{cls.__qualname__}",
+            "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}}
+
+
+def _signature_change(old: dict[str, Any], new: dict[str, Any]) -> str:
+    if old.get("class") != new.get("class"):
+        return f"a {old.get('class')}, not a {new.get('class')}"
+    o, n = old.get("shapes", {}), new.get("shapes", {})
+    diff = sorted(k for k in o.keys() | n.keys() if o.get(k) != n.get(k))
+    shown = ", ".join(f"{k} {o.get(k)} vs {n.get(k)}" for k in diff[:3])
+    return f"other parameters ({shown}{', ...' if len(diff) > 3 else ''})"
+
+
+def _seed_of_epoch(seed: int, epoch: int) -> int:
+    """The seed of epoch ``epoch``'s data order, in the range torch.Generator takes (any seed ≥ 0)."""
+    return (seed * 1_000_003 + epoch) % 2**64
 
 
 class Trainer:
@@ -45,6 +80,7 @@ class Trainer:
         progress: bool = True,
         callbacks: Iterable[Callback] = (),
         verbose: bool | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         self.config = cfg = config or TrainConfig()
         self.device = pick_device(cfg.device)
@@ -68,6 +104,10 @@ class Trainer:
         self.plateau_bad = 0
         self.val_losses: list[float] = []
         self.stopped = ""
+        self.partial: dict[str, Any] | None = None  # position inside an epoch a cap cut short
+        self.invocations: list[dict[str, Any]] = []
+        self.meta = dict(meta or {})  # what the run is of (e.g. preset and model arguments); checked on resume
+        self._cut: dict[str, Any] | None = None
         check = cfg.check_finite_every
         self.check_every = check if check else (25 if self.device.type == "cuda" else 1)
 
@@ -112,17 +152,23 @@ class Trainer:
         self.val_losses.append(val_loss)
 
     # ------------------------------------------------------------------ one epoch
-    def _train_epoch(self, bar: Any) -> dict[str, Any]:
+    def _train_epoch(self, bar: Any, start: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Train one epoch; ``start``: continue a cut epoch from its saved position."""
         c, task = self.config, self.task
         self.model.train()
-        gen = torch.Generator().manual_seed(c.seed * 1_000_003 + self.epoch + 1)
+        gen = torch.Generator().manual_seed(_seed_of_epoch(c.seed, self.epoch + 1))
         guard = FiniteGuard(self.check_every)
-        sums: Sums = {}
-        carry: Any = None
+        sums: Sums = dict(start["sums"]) if start else {}
+        carry: Any = start["carry"] if start else None
+        skip = start["batches"] if start else 0
         params = self._params()
+        self._cut = None
         for i, batch in enumerate(task.train_batches(gen), start=1):
+            if i <= skip:  # done before the cut; drawing the batches keeps the generator in step
+                continue
             if c.max_steps is not None and self.step >= c.max_steps:
                 self.stopped = "max_steps"
+                self._cut = {"batches": i - 1, "sums": _detached(sums), "carry": _detached(carry)}
                 break
             for g in self.optimizer.param_groups:
                 g["lr"] = self.lr * getattr(batch, "lr_scale", 1.0)
@@ -144,6 +190,7 @@ class Trainer:
         guard.check(epoch=self.epoch + 1, global_step=self.step, lr=self.lr, clip=c.clip, force=True)
         out: dict[str, Any] = task.metrics("train", sums)
         out["train_tokens"], out["train_items"] = int(sums["tokens"]), int(sums["n"])
+        out["partial"] = self._cut is not None
         return out
 
     @torch.no_grad()
@@ -170,18 +217,22 @@ class Trainer:
     def _run_epoch(self) -> dict[str, Any]:
         c, e = self.config, self.epoch + 1
         self.lr = step_lr(c, e, self.lr)
+        start, self.partial = self.partial, None
+        if start is not None:  # finish the epoch a cap cut short: its partial record goes
+            self.history = [r for r in self.history if not (r["epoch"] == e and r.get("partial"))]
+            self.best_epoch = start["best_epoch"]
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
 
-            n = self.task.n_train_batches()
+            n = self.task.n_train_batches() - (start["batches"] if start else 0)
             total = n if c.max_steps is None else min(n, c.max_steps - self.step)
             bar = tqdm(total=total, desc=f"epoch {e}/{c.epochs}", leave=False, dynamic_ncols=True)
         self._sync()
-        t0 = time.perf_counter()
+        t0 = time.perf_counter() - (start["train_seconds"] if start else 0.0)
         rec: dict[str, Any] = {"epoch": e, "lr": self.lr, "optimizer": "asgd" if self.asgd else c.optimizer}
         try:
-            rec.update(self._train_epoch(bar))
+            rec.update(self._train_epoch(bar, start))
         finally:
             if bar is not None:
                 bar.close()
@@ -200,16 +251,23 @@ class Trainer:
     def _end_epoch(self, rec: dict[str, Any]) -> bool:
         """Select, checkpoint, run callbacks; return whether to stop."""
         c = self.config
-        self.epoch = e = rec["epoch"]
-        val = rec.get("val_loss")
-        improved = val is not None and val < self.best_val - c.min_delta
-        if val is not None:
-            self._after_validation(val)
-            self.best_val, self.bad_epochs = (val, 0) if improved else (self.best_val, self.bad_epochs + 1)
-        if improved or c.select == "last":
+        e = rec["epoch"]
+        if rec["partial"]:  # cut by the cap: recorded and resumable, but not a finished epoch
+            self.partial = {**self._cut, "epoch": e, "train_seconds": rec["train_seconds"],
+                            "best_epoch": self.best_epoch}
+            selected = c.select == "last" or self.best_epoch == 0
+        else:
+            self.epoch = e
+            val = rec.get("val_loss")
+            improved = val is not None and val < self.best_val - c.min_delta
+            if val is not None:
+                self._after_validation(val)
+                self.best_val, self.bad_epochs = (val, 0) if improved else (self.best_val, self.bad_epochs + 1)
+            selected = improved or c.select == "last"
+        if selected:
             self.best_epoch = e
             if self.out_dir is not None:
-                atomic_torch_save(self.model.state_dict(), self.out_dir / BEST)
+                save_weights(self.model.state_dict(), self.out_dir / BEST)
         self.history.append(rec)
         self._say(f"epoch {e:3d} | lr {rec['lr']:.4g} | {self.task.summary(rec)} | {rec['seconds']:6.1f} s | "
                   f"{rec['tokens_per_s']:,.0f} tok/s")
@@ -237,6 +295,10 @@ class Trainer:
             "history": list(self.history),
             "rng": rng_state(self.model),
             "config": self.config.to_dict(),
+            "partial": self.partial,
+            "invocations": [dict(i) for i in self.invocations],
+            "model_signature": model_signature(self.model),
+            "meta": self.meta,
         }
 
     def load_state_dict(self, ckpt: dict[str, Any]) -> None:
@@ -247,55 +309,114 @@ class Trainer:
         self.optimizer = make_optimizer(self._params(), self.config, self.lr, asgd=self.asgd)
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.history = list(ckpt["history"])
+        self.partial = ckpt.get("partial")
+        if self.partial is not None:
+            self.partial["carry"] = _to_device(self.partial["carry"], self.device)
+            self.partial["sums"] = _to_device(self.partial["sums"], self.device)
+        self.invocations = [dict(i) for i in ckpt.get("invocations", [])]
         set_rng_state(self.model, ckpt["rng"])
 
     def save_checkpoint(self) -> None:
         if self.out_dir is None:
             return
+        self._clock()
         save_checkpoint(self.state_dict(), self.out_dir / CHECKPOINT)
         self.save_history()
 
     def save_history(self) -> None:
         if self.out_dir is None:
             return
-        doc = {"config": self.config.to_dict(), "stopped": self.stopped, "history": self.history}
+        self._clock()
+        doc = {"config": self.config.to_dict(), "stopped": self.stopped, "history": self.history,
+               "invocations": self.invocations}
         atomic_write_json(self.out_dir / HISTORY, doc)
 
-    def _try_resume(self) -> bool:
-        path = None if self.out_dir is None else self.out_dir / CHECKPOINT
-        if path is None or not path.is_file():
-            self._say("resume: no checkpoint found, starting from scratch")
-            return False
-        ckpt = load_checkpoint(path)
+    def _clock(self) -> None:
+        """Bring this invocation's record (steps, wall time, how it stopped) up to date."""
+        if self.invocations and "_t0" in self.__dict__:
+            self.invocations[-1].update(wall_seconds=time.perf_counter() - self._t0, end_step=self.step,
+                                        stopped=self.stopped or "running")
+
+    def _check_same_run(self, path: Path, ckpt: dict[str, Any]) -> None:
+        """Refuse, in one line, a checkpoint of another model, preset or config."""
+        fix = "resume with the same settings, or start again with --overwrite or in a new folder"
+        old_meta = ckpt.get("meta") or {}
+        changed = sorted(k for k in old_meta.keys() & self.meta.keys() if old_meta[k] != self.meta[k])
+        if changed:
+            what = "; ".join(f"{k} {old_meta[k]!r}, not {self.meta[k]!r}" for k in changed)
+            raise CheckpointError(f"resume: the checkpoint {path} is of another run ({what}); {fix}")
+        old_sig = ckpt.get("model_signature")
+        if old_sig is not None and old_sig != model_signature(self.model):
+            raise CheckpointError(
+                f"resume: the checkpoint {path} holds another model: "
+                f"{_signature_change(old_sig, model_signature(self.model))}; {fix}"
+            )
         old = ckpt.get("config", {})
         diff = {k: (old.get(k), v) for k, v in self.config.to_dict().items() if k not in _RESUMABLE and old.get(k) != v}
         if diff:
             raise ParameterError(
-                f"resume: the checkpoint {path} was made with a different config {diff} (old, new); resume with "
-                "the same settings, or start again with --overwrite or in a new folder"
+                f"resume: the checkpoint {path} was made with a different config {diff} (old, new); {fix}"
             )
-        self.load_state_dict(ckpt)
-        self._say(f"resumed from {path} after epoch {self.epoch} (step {self.step})")
+        partial = ckpt.get("partial")
+        if partial is not None and self.config.epochs < partial["epoch"]:
+            raise ParameterError(
+                f"resume: the run in {path.parent} stopped inside epoch {partial['epoch']} (cut by max_steps); "
+                f"epochs = {self.config.epochs} would leave that epoch half done: give epochs >= {partial['epoch']}"
+            )
+
+    def _try_resume(self) -> bool:
+        path = None if self.out_dir is None else self.out_dir / CHECKPOINT
+        if path is None or not path.is_file():
+            found = [] if self.out_dir is None else run_files(self.out_dir, (HISTORY, "result.json"))
+            if found:  # a run was made here (finished, or its checkpoint deleted): never restart it silently
+                raise RunFolderError(
+                    f"{self.out_dir} holds a run ({', '.join(found)}) but no {CHECKPOINT} to continue it from; "
+                    "pass --overwrite to start it again, or choose a new folder"
+                )
+            self._say("resume: no checkpoint found, starting from scratch")
+            return False
+        ckpt = load_checkpoint(path)
+        self._check_same_run(path, ckpt)
+        try:
+            self.load_state_dict(ckpt)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"checkpoint {path} passed its SHA-256 check but does not fit this run "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); start again with --overwrite "
+                "or in a new folder"
+            ) from None
+        where = f"inside epoch {self.partial['epoch']}" if self.partial else f"after epoch {self.epoch}"
+        self._say(f"resumed from {path} {where} (step {self.step})")
         return True
 
     # ------------------------------------------------------------------ main loop
-    def fit(self, *, resume: bool = False, overwrite: bool = False) -> TrainResult:
+    def fit(self, *, resume: bool = False, overwrite: bool = False, note: dict[str, Any] | None = None) -> TrainResult:
         """Train; with ``out_dir``, lock the folder and refuse one that holds a run unless
-        ``resume`` (continue it) or ``overwrite`` (replace it)."""
+        ``resume`` (continue it) or ``overwrite`` (replace it). ``note`` (JSON values) is kept
+        with this invocation's record in ``invocations``."""
         if self.out_dir is None:
-            return self._fit(resume=False)
+            return self._fit(resume=False, note=note)
         with RunLock(self.out_dir):
             claim_run_dir(self.out_dir, resume=resume, overwrite=overwrite)
             remove_stale_temps(self.out_dir)
-            return self._fit(resume=resume)
+            return self._fit(resume=resume, note=note)
 
-    def _fit(self, *, resume: bool) -> TrainResult:
+    def _fit(self, *, resume: bool, note: dict[str, Any] | None = None) -> TrainResult:
         c = self.config
+        t0 = time.perf_counter()
         if not (resume and self._try_resume()):
             seed_everything(c.seed, deterministic=c.deterministic)
             for g in module_generators(self.model):
                 g.manual_seed(c.seed)
+            self.invocations = []
+        self._t0 = t0
+        self.invocations.append({
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "caps": {k: getattr(c, k) for k in CAPS}, "start_step": self.step, "end_step": self.step,
+            "wall_seconds": 0.0, "stopped": "running", **(note or {}),
+        })
         if self.stopped in ("early_stopping", "callback"):
+            self._clock()
             return self._result()
         self.stopped = ""
         while self.epoch < c.epochs:
@@ -306,9 +427,32 @@ class Trainer:
                 break
         self.stopped = self.stopped or "completed"
         self.save_history()
+        self._clock()
         return self._result()
 
     def _result(self) -> TrainResult:
         hist = pd.DataFrame(self.history)
         rows = [r for r in self.history if r["epoch"] == self.best_epoch]
-        return TrainResult(hist, dict(rows[-1]) if rows else {}, self.model, self.out_dir, self.stopped or "completed", self.config)
+        return TrainResult(hist, dict(rows[-1]) if rows else {}, self.model, self.out_dir, self.stopped or "completed",
+                           self.config, invocations=[dict(i) for i in self.invocations])
+
+
+def _detached(value: Any) -> Any:
+    """Tensors (nested in lists, tuples, dicts) detached and cloned, for a checkpoint."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _detached(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_detached(v) for v in value)
+    return value
+
+
+def _to_device(value: Any, device: torch.device) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_device(v, device) for v in value)
+    return value
