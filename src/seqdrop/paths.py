@@ -6,6 +6,8 @@ can be overridden with environment variables:
 - ``SEQDROP_HOME``: the project root (default: the checkout that holds ``src/seqdrop``, else cwd).
 - ``SEQDROP_DATA``: the data folder (default ``<root>/data``); caches go to ``<data>/cache``.
 
+A variable that is empty or only blanks counts as unset.
+
 The folders that exist only in a checkout of the course (notebooks, parameter profiles, a
 notebook's output folder) are in :mod:`seqdrop.course.paths`.
 """
@@ -20,11 +22,18 @@ __all__ = ["project_root", "data_dir", "cache_dir", "runs_dir"]
 _MOVED_TO_COURSE = ("notebooks_dir", "params_dir", "output_dir")
 
 
+def _env_path(name: str) -> Path | None:
+    """The folder an environment variable names; unset, empty or blank means "not set" (a
+    value of spaces is never a folder in the current directory)."""
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else None
+
+
 def project_root() -> Path:
     """The seqdrop checkout (``SEQDROP_HOME`` wins; then the folder above ``src/``; then cwd)."""
-    env = os.environ.get("SEQDROP_HOME")
+    env = _env_path("SEQDROP_HOME")
     if env:
-        return Path(env).expanduser().resolve()
+        return env
     here = Path(__file__).resolve()
     candidate = here.parents[2]  # <root>/src/seqdrop/paths.py
     if (candidate / "pyproject.toml").is_file() and (candidate / "src" / "seqdrop").is_dir():
@@ -34,8 +43,7 @@ def project_root() -> Path:
 
 def data_dir() -> Path:
     """The data folder: ``SEQDROP_DATA``, else ``<root>/data``."""
-    env = os.environ.get("SEQDROP_DATA")
-    return Path(env).expanduser().resolve() if env else project_root() / "data"
+    return _env_path("SEQDROP_DATA") or project_root() / "data"
 
 
 def cache_dir() -> Path:

@@ -42,6 +42,17 @@ PROFILES = ("smoke", "course", "paper")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
+class _ValueLoader(yaml.SafeLoader):
+    """YAML with YAML 1.2's floats: ``1e-1`` is a number inside a list or mapping too."""
+
+
+_ValueLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)[eE][-+]?\d+$"),
+    list("-+0123456789."),
+)
+
+
 class ProfileError(SeqdropError, ValueError):
     """A profile or command-line parameter names a notebook or parameter that does not exist,
     or its value cannot be read."""
@@ -98,8 +109,8 @@ def parse_value(raw: str) -> Any:
     """Read a command-line value as YAML, but numbers the way people write them.
 
     ``"1e-3"`` is the float 0.001 (YAML 1.1 would keep it a string, unlike papermill's own
-    ``-p lr 1e-3``); ``"0.5"``, ``"3"``, ``"true"``, ``"[1, 2]"`` and ``"lstm"`` are read as
-    YAML. A value YAML cannot read raises :class:`ProfileError`.
+    ``-p lr 1e-3``), also inside a list (``"[1e-1, 1e-2]"``); ``"0.5"``, ``"3"``, ``"true"``,
+    ``"[1, 2]"`` and ``"lstm"`` are read as YAML. A value YAML cannot read raises :class:`ProfileError`.
     """
     text = raw.strip()
     if not text:
@@ -107,7 +118,7 @@ def parse_value(raw: str) -> Any:
     if _NUMBER.fullmatch(text):
         return int(text) if re.fullmatch(r"[-+]?\d+", text) else float(text)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_ValueLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         raise ProfileError(f"value {raw!r} is not valid YAML ({_one_line(exc)})") from None
 

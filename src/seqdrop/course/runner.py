@@ -8,13 +8,22 @@ A run folder is safe to reuse: it is checked writable before any notebook starts
 against a second runner (:class:`seqdrop.io.RunLock`), its summary is merged rather than
 replaced, and executed notebooks are written to a temporary file and moved into place, so a
 full disk or a kill never leaves half a notebook. With ``resume=True`` notebooks that already
-succeeded there with the same parameters are skipped.
+succeeded there with the same parameters and the same source (its SHA-256 is kept with each
+entry) are skipped; one edited since is run again, and the runner says so.
+
+Each kernel talks to the runner over IPC sockets in a private folder of its own (mode 0700,
+removed afterwards), never over sockets named after the working directory: two runners started
+side by side from one checkout cannot cross their connections, and the checkout need not be
+writable.
 """
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
+import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -34,6 +43,8 @@ __all__ = ["prepare_notebooks", "run_notebooks"]
 
 # errno values that mean "the run folder cannot take the output": stop the batch.
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG}
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # a write that names no file
+_SUN_PATH = 100  # a Unix socket path must be shorter than 108 bytes (with the "-N" suffix)
 
 
 @contextlib.contextmanager
@@ -64,6 +75,7 @@ def prepare_notebooks(
     import papermill
 
     notebooks = find_notebooks(pattern, notebooks_path)
+    _refuse_sources(out, notebooks)
     params = resolve_parameters(
         notebooks, load_profile(profile, params_path), overrides, profile_name=profile
     )
@@ -108,12 +120,59 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
     )
 
 
-def _local_kernel_config() -> Any:
-    """Kernels started here talk over IPC sockets instead of TCP ports: ipykernel >= 7 warns
-    on every start that a TCP kernel is unencrypted (and any local user could connect)."""
+def _refuse_sources(out: str | Path | None, notebooks: list[Path]) -> None:
+    """``--out`` must not be the folder of the notebooks themselves (their copies would
+    replace the sources)."""
+    if out is None:
+        return
+    target = Path(out).expanduser().resolve()
+    sources = {nb.parent.resolve() for nb in notebooks}
+    if target in sources:
+        raise OutputError(
+            f"--out {out} is the notebooks folder: the executed copies would replace the sources; "
+            "choose another folder (e.g. build/nbval or runs/<name>)"
+        )
+
+
+@contextlib.contextmanager
+def _private_kernel_config() -> Iterator[Any]:
+    """The kernel's connection: IPC sockets in a new private folder (0700), removed afterwards.
+
+    IPC rather than TCP: ipykernel >= 7 warns on every start that a TCP kernel is unencrypted
+    (and any local user could connect). A folder of its own rather than jupyter_client's default
+    ``kernel-ipc-N`` in the working directory: two runners starting kernels in the same second
+    picked the same N and signed each other's messages with the wrong key.
+    """
     from traitlets.config import Config
 
-    return Config({"KernelManager": {"transport": "ipc"}}) if os.name == "posix" else Config()
+    if os.name != "posix":
+        yield Config()
+        return
+    folder = tempfile.mkdtemp(prefix="seqdrop-kernel-")
+    if len(folder) > _SUN_PATH - len("/kernel-99"):  # a long TMPDIR: sockets need a short path
+        os.rmdir(folder)
+        folder = tempfile.mkdtemp(prefix="seqdrop-kernel-", dir="/tmp")
+    try:
+        yield Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(folder, "kernel")}})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _is_output_error(exc: OSError, run_dir: Path) -> bool:
+    """Only an error on a file inside the run folder (or a full disk) is the run folder's fault;
+    e.g. EACCES launching the kernel is the notebook's failure."""
+    if exc.errno not in _OUTPUT_ERRNOS:
+        return False
+    names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n]
+    if not names:
+        return exc.errno in _DISK_ERRNOS
+    root = run_dir.resolve()
+    return any(Path(os.fsdecode(n)).resolve().is_relative_to(root) for n in names)
+
+
+def source_digest(nb: Path) -> str:
+    """SHA-256 of a notebook's file: a finished entry counts only for this exact source."""
+    return hashlib.sha256(nb.read_bytes()).hexdigest()
 
 
 def _execute(nb: Path, run_dir: Path, params: dict[str, Any], **options: Any) -> NotebookResult:
@@ -122,7 +181,8 @@ def _execute(nb: Path, run_dir: Path, params: dict[str, Any], **options: Any) ->
     from papermill.exceptions import PapermillExecutionError
 
     target = run_dir / nb.name
-    result = NotebookResult(nb.stem, "failed", output=str(target), parameters=params)
+    result = NotebookResult(nb.stem, "failed", output=str(target), parameters=params,
+                            source_sha256=source_digest(nb))
     figures = run_dir / nb.stem
     figures.mkdir(exist_ok=True)
     fd, name = tempfile.mkstemp(
@@ -133,11 +193,12 @@ def _execute(nb: Path, run_dir: Path, params: dict[str, Any], **options: Any) ->
     start = time.perf_counter()
     try:
         with _env(SEQDROP_OUTPUT_DIR=str(figures.resolve()),
-                  SEQDROP_RUN_DIR=str(run_dir.resolve())), warnings.catch_warnings():
+                  SEQDROP_RUN_DIR=str(run_dir.resolve())), warnings.catch_warnings(), \
+                _private_kernel_config() as kernel_config:
             warnings.filterwarnings("ignore", message="The specified file")
             papermill.execute_notebook(
                 str(nb), str(tmp), parameters=params, cwd=str(nb.parent),
-                progress_bar=False, config=_local_kernel_config(), **options,
+                progress_bar=False, config=kernel_config, **options,
             )
         result.status = "ok"
     except PapermillExecutionError as exc:
@@ -146,7 +207,7 @@ def _execute(nb: Path, run_dir: Path, params: dict[str, Any], **options: Any) ->
         result.status, result.error = "interrupted", "KeyboardInterrupt"
         raise
     except OSError as exc:
-        if exc.errno in _OUTPUT_ERRNOS:  # the folder cannot take it: keep no partial copy
+        if _is_output_error(exc, run_dir):  # the folder cannot take it: keep no partial copy
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise _output_error(target, exc) from exc
@@ -201,6 +262,7 @@ def run_notebooks(
     if execution_timeout is not None and execution_timeout <= 0:
         raise SeqdropError(f"execution timeout must be positive seconds, got {execution_timeout}")
     notebooks = find_notebooks(pattern, notebooks_path)
+    _refuse_sources(out, notebooks)
     params = resolve_parameters(
         notebooks, load_profile(profile, params_path), overrides, profile_name=profile
     )
@@ -219,8 +281,12 @@ def run_notebooks(
                 bar.set_postfix_str(nb.stem)
                 previous = summary.done(nb.stem, params[nb]) if resume else None
                 if previous is not None and (run_dir / nb.name).exists():
-                    results.append(previous)
-                    continue
+                    if previous.source_sha256 == source_digest(nb):
+                        results.append(previous)
+                        continue
+                    why = ("changed since it ran" if previous.source_sha256
+                           else "has no source fingerprint recorded (an older run)")
+                    bar.write(f"{nb.stem} {why}: running it again", file=sys.stderr)
                 try:
                     result = _execute(nb, run_dir, params[nb], **options)
                 except KeyboardInterrupt:

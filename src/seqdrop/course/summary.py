@@ -33,6 +33,7 @@ class NotebookResult:
     parameters: dict[str, Any] = field(default_factory=dict)
     records: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    source_sha256: str = ""  # of the notebook file that ran (``--resume`` reruns an edited one)
 
     @classmethod
     def from_dict(cls, entry: dict[str, Any]) -> NotebookResult:

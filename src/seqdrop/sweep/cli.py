@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from ..cli import positive_int
 from ..errors import SeqdropError
 from .core import sweep
 from .spec import SweepError
@@ -40,8 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", default=None, metavar="ADDR",
                         help="Dask scheduler address (tcp://host:8786), 'local' or 'serial' "
                         "(default: the spec, then $SEQDROP_SCHEDULER, then a local cluster)")
-    parser.add_argument("--workers", type=int, default=None, metavar="N", help="local cluster workers")
-    parser.add_argument("--threads-per-worker", type=int, default=None, metavar="T",
+    parser.add_argument("--workers", type=positive_int, default=None, metavar="N", help="local cluster workers")
+    parser.add_argument("--threads-per-worker", type=positive_int, default=None, metavar="T",
                         help="torch threads per trial (default 1)")
     parser.add_argument("--out", default=None, metavar="DIR", help="sweep folder (default runs/sweeps/<name>)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -87,7 +88,8 @@ def main(args: argparse.Namespace) -> int:
         threads = args.threads_per_worker or spec.get("threads_per_worker", 1)
         result = sweep(
             spec["trial"], spec["grid"], seeds=spec["seeds"], store=args.out or spec.get("store"),
-            scheduler=args.scheduler or spec.get("scheduler"), workers=args.workers or spec.get("workers"),
+            scheduler=args.scheduler or spec.get("scheduler"),
+            workers=args.workers if args.workers is not None else spec.get("workers"),
             threads_per_worker=threads, name=spec.get("name") or Path(args.spec).stem,
             progress=not args.no_progress,
         )
