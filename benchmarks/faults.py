@@ -1,12 +1,15 @@
 """Fault injection, end to end: interrupt, damage and race real seqdrop processes; check nothing is lost.
 
-Each scenario starts training or notebook runs as separate processes on small data (the
-``zaremba-small`` preset shrunk to 16 units on the first 6000 PTB tokens, or three toy
-notebooks), injects one fault — ``kill -9`` during training or during a checkpoint write, a
-damaged checkpoint, a full disk (a 2 MiB tmpfs; skipped where it cannot be mounted), two runs
-into one folder — and checks that nothing is lost: a resumed run ends with exactly the numbers
-of an uninterrupted one, a refused run leaves the other run's files byte for byte, and an
-error is one line. Prints a table ``scenario | outcome | nothing lost``::
+Each scenario starts real commands as separate processes on small data — ``seqdrop train
+--preset zaremba-small --max-tokens 6000`` (the first 6000 PTB words of each split), or
+``seqdrop run`` on three toy notebooks with real kernels — injects one fault — ``kill -9``
+during training or during a checkpoint write, a damaged checkpoint, a full disk (a 2 MiB tmpfs;
+skipped where it cannot be mounted), two runs into one folder, a capped run resumed, a finished
+run whose checkpoint is gone, two runners side by side — and checks that nothing is lost: a
+resumed run ends with exactly the numbers of an uninterrupted one, a refused run leaves the
+other run's files byte for byte, and an error is one line. Faults that need a hook (a slow
+step, a stalled checkpoint write) are patched into the training child before it calls the
+command's own ``main``. Prints a table ``scenario | outcome | nothing lost``::
 
     python benchmarks/faults.py              # all scenarios (about a minute on 2 cores)
     python benchmarks/faults.py --markdown   # the table for the README
@@ -28,14 +31,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 TIMING = ("seconds", "train_seconds", "tokens_per_s")
-TINY = dict(
-    epochs=4, max_eval_batches=4, device="cpu", progress=False,
-    model_overrides=dict(embedding_size=16, hidden_size=16), data_overrides=dict(max_tokens=6000),
-)
+# ``seqdrop train`` arguments of every training scenario: 15 steps an epoch on 2 x 200 units
+TRAIN = ["--preset", "zaremba-small", "--max-tokens", "6000", "--epochs", "4", "--max-eval-batches", "4",
+         "--device", "cpu", "--no-progress"]
+STEPS_PER_EPOCH = 15
 SCENARIOS: dict[str, Callable[[Path], tuple[str, bool | None]]] = {}
 # Scenarios no unit test can stage (the others have in-process twins in tests/test_reliability.py)
 PROCESS_ONLY = {"kill -9 during training, then --resume", "kill -9 during a checkpoint write, then --resume",
                 "two runs into one folder at the same time"}
+# (the side-by-side runners' twin is tests/test_runner_side_by_side.py, with real kernels too)
 
 
 def scenario(name: str) -> Callable:
@@ -48,9 +52,8 @@ def scenario(name: str) -> Callable:
 
 # --------------------------------------------------------------------------- child process
 def child(args: argparse.Namespace) -> int:
-    """One training run (library path of ``seqdrop train``), with an optional injected slowdown."""
-    from seqdrop.errors import SeqdropError
-    from seqdrop.presets import reproduce
+    """One ``seqdrop train`` (the command's own ``main``), with an optional injected fault."""
+    from seqdrop.cli import main as seqdrop_main
 
     if args.slow_steps:  # make an epoch last long enough to be interrupted
         import seqdrop.train.trainer as trainer
@@ -61,12 +64,9 @@ def child(args: argparse.Namespace) -> int:
         _stall_nth_checkpoint_write(args.stall_checkpoint, Path(args.out) / "STALLED")
     while time.time() < args.start_at:
         time.sleep(0.001)
-    try:
-        reproduce("zaremba-small", args.out, resume=args.resume, verbose=False, seed=args.seed, **TINY)
-    except SeqdropError as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
-    return 0
+    argv = ["train", *TRAIN, "--seed", str(args.seed)] + (["--out", args.out] if args.out else [])
+    argv += ["--resume"] * args.resume + (["--max-steps", str(args.max_steps)] if args.max_steps else [])
+    return seqdrop_main(argv)
 
 
 def _stall_nth_checkpoint_write(n: int, marker: Path) -> None:
@@ -94,6 +94,10 @@ def run(out: Path | None, *extra: str, env: dict | None = None) -> tuple[int, st
     proc = start(out, *extra, env=env)
     _, err = proc.communicate(timeout=600)
     return proc.returncode, err.strip()
+
+
+def result(out: Path) -> dict:
+    return json.loads((out / "result.json").read_text())
 
 
 def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -282,6 +286,35 @@ def rerun_finished(root: Path) -> tuple[str, bool]:
     return f"exit {code}: refused, offers --resume / --overwrite / a new folder", ok
 
 
+@scenario("capped run (--max-steps inside epoch 2), then --resume without the cap")
+def capped_then_resumed(root: Path) -> tuple[str, bool]:
+    out = root / "capped"
+    cap = STEPS_PER_EPOCH + 5
+    code, err = run(out, "--max-steps", str(cap))
+    first = result(out)
+    code2, err2 = run(out, "--resume")
+    last = result(out)
+    steps = [i["overrides"]["train"].get("max_steps") for i in last["invocations"]]
+    walls = sum(i["wall_seconds"] for i in last["invocations"])
+    ok = (code, code2) == (0, 0) and first["capped"] and first["stopped"] == "max_steps"
+    ok = ok and not last["capped"] and last["stopped"] == "completed" and history(out) == reference(root)
+    ok = ok and steps == [cap, None] and math.isclose(last["wall_seconds"], walls)
+    return (f"capped at step {first['steps']} ({first['stopped']}, capped); resumed to {last['steps']} steps, "
+            f"{last['stopped']}, history {'identical to' if ok else 'DIFFERS from'} reference; both invocations kept"), ok
+
+
+@scenario("finished run without its checkpoint, --resume")
+def finished_without_checkpoint(root: Path) -> tuple[str, bool]:
+    out = root / "no-checkpoint"
+    reference(root)
+    shutil.copytree(root / "reference", out)
+    (out / "checkpoint.pt").unlink()  # keep_weights=False, a user freeing disk
+    before = snapshot(out)
+    code, err = run(out, "--resume")
+    ok = one_line_error(code, err, "no checkpoint.pt", "--overwrite") and snapshot(out) == before
+    return f"exit {code}, refused: {brief(err, root, 56)}; result, history and best.pt untouched", ok
+
+
 @scenario("two runs started in the same second (default folders)")
 def same_second(root: Path) -> tuple[str, bool]:
     home = root / "home"
@@ -300,10 +333,11 @@ def same_second(root: Path) -> tuple[str, bool]:
 
 # --------------------------------------------------------------------------- notebook runner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faults_runner import runner_kill, runner_partial  # noqa: E402
+from faults_runner import runner_kill, runner_partial, runners_side_by_side  # noqa: E402
 
 scenario("notebook runner: kill -9 mid-batch, then --resume")(runner_kill)
 scenario("notebook runner: --resume after a partial batch (one failed)")(runner_partial)
+scenario("two seqdrop run side by side (one checkout, real kernels)")(runners_side_by_side)
 
 
 # --------------------------------------------------------------------------- table
@@ -323,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--out", default="")
     c.add_argument("--resume", action="store_true")
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--max-steps", type=int, default=0)
     c.add_argument("--slow-steps", type=float, default=0.0)
     c.add_argument("--stall-checkpoint", type=int, default=0)
     c.add_argument("--start-at", type=float, default=0.0, help="wait until this time.time()")

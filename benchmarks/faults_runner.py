@@ -1,5 +1,6 @@
 """Fault scenarios of the notebook runner for ``benchmarks/faults.py``: three toy notebooks run by
-``seqdrop run`` in separate processes, killed or failing part-way, then resumed."""
+``seqdrop run`` in separate processes (real kernels), killed or failing part-way, then resumed, or
+two runners started at the same instant from one checkout."""
 from __future__ import annotations
 
 import json
@@ -39,9 +40,13 @@ def _toy_project(root: Path) -> tuple[Path, dict]:
     return home, {"SEQDROP_HOME": str(home), "OMP_NUM_THREADS": "1"}
 
 
-def _runner(env: dict, out: Path, *extra: str) -> subprocess.Popen:
+def _runner(env: dict, out: Path, *extra: str, start_at: float = 0.0) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "seqdrop.cli", "run", "--profile", "smoke", "--out", str(out), "--no-progress"]
     cmd += list(extra)
+    if start_at:  # begin the batch at this time.time(), after the imports
+        wait = ("import sys, time, runpy; t = float(sys.argv.pop(1))\nwhile time.time() < t: time.sleep(0.001)\n"
+                "sys.argv[0] = 'seqdrop'; runpy.run_module('seqdrop.cli', run_name='__main__')")
+        cmd = [sys.executable, "-c", wait, str(start_at)] + cmd[3:]
     return subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env}
     )
@@ -87,3 +92,17 @@ def runner_partial(root: Path) -> tuple[str, bool]:
     st = _statuses(out)
     ok = proc.returncode == 0 and st == dict.fromkeys(("01_a", "02_b", "03_c"), "ok")
     return f"summary after resume: {st}", ok
+
+
+def runners_side_by_side(root: Path) -> tuple[str, bool]:
+    home, env = _toy_project(root / "side")
+    outs = [root / "side-a", root / "side-b"]
+    start_at = time.time() + 8
+    procs = [_runner(env, out, start_at=start_at) for out in outs]
+    for p in procs:
+        p.communicate(timeout=600)
+    states = [_statuses(out) if (out / "summary.json").exists() else {} for out in outs]
+    ok = [p.returncode for p in procs] == [0, 0] and all(
+        st == dict.fromkeys(("01_a", "02_b", "03_c"), "ok") for st in states)
+    failed = sum(v != "ok" for st in states for v in st.values())
+    return f"both runners exit {[p.returncode for p in procs]}; {6 - failed} of 6 notebooks ok, none crossed", ok

@@ -136,6 +136,8 @@ def _add_train(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="cap on optimizer steps for the run (quick checks)")
     p.add_argument("--max-eval-batches", type=positive_int, default=None,
                    help="cap on val/test batches (default: full splits)")
+    p.add_argument("--max-tokens", type=positive_int, default=None, metavar="N",
+                   help="keep the first N words of each data split (quick checks; not comparable)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default runs/train/<preset>-<timestamp>/)")
     p.add_argument("--resume", action="store_true",
@@ -215,8 +217,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return 0
     overrides = {k: getattr(args, k) for k in ("epochs", "max_steps", "max_eval_batches")
                  if getattr(args, k) is not None}
+    data = {"max_tokens": args.max_tokens} if args.max_tokens is not None else None
     reproduce(args.preset, args.out, resume=args.resume, overwrite=args.overwrite,
-              progress=not args.no_progress, seed=args.seed, device=args.device, **overrides)
+              progress=not args.no_progress, seed=args.seed, device=args.device,
+              data_overrides=data, **overrides)
     return 0
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:

@@ -359,7 +359,9 @@ def comparison_line(summary: dict[str, Any]) -> str:
     m, pub = summary["measured"], summary["published"]
     test, pub_test = m.get("test_ppl"), pub.get("test_ppl")
     delta = "" if pub_test is None or test is None else f", {test - pub_test:+.2f}"
-    note = " (capped run: not comparable)" if summary["capped"] else ""
+    shortened = bool((summary.get("overrides") or {}).get("data"))
+    note = (" (capped run: not comparable)" if summary["capped"]
+            else " (shortened data: not comparable)" if shortened else "")
     return (
         f"{summary['preset']}: test ppl {_fmt(test)} (val {_fmt(m.get('val_ppl'))}, epoch {m.get('epoch')}) "
         f"vs published {_fmt(pub_test)} (val {_fmt(pub.get('val_ppl'))}){delta}{note} "
