@@ -231,3 +231,11 @@ def test_a_run_refused_after_its_folder_was_made_removes_it(tmp_path, monkeypatc
             _tiny(out, max_steps=1)
     assert not (tmp_path / "mine").exists()
     assert list((tmp_path / "train").iterdir()) == []
+
+
+def test_cli_max_tokens_trains_on_a_slice_and_says_it_is_not_comparable(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _cli(["--out", str(out), "--max-tokens", "3000", "--epochs", "1", "--device", "cpu"]) == 0
+    doc = json.loads((out / "result.json").read_text())
+    assert doc["overrides"]["data"] == {"max_tokens": 3000} and doc["steps"] == 8 and not doc["capped"]
+    assert "shortened data: not comparable" in capsys.readouterr().out

@@ -437,22 +437,21 @@ class Trainer:
                            self.config, invocations=[dict(i) for i in self.invocations])
 
 
-def _detached(value: Any) -> Any:
-    """Tensors (nested in lists, tuples, dicts) detached and cloned, for a checkpoint."""
+def _map_tensors(value: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+    """``value`` with ``fn`` applied to every tensor in it (nested lists, tuples, dicts)."""
     if isinstance(value, torch.Tensor):
-        return value.detach().clone()
+        return fn(value)
     if isinstance(value, dict):
-        return {k: _detached(v) for k, v in value.items()}
+        return {k: _map_tensors(v, fn) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_detached(v) for v in value)
+        return type(value)(_map_tensors(v, fn) for v in value)
     return value
+
+
+def _detached(value: Any) -> Any:
+    """A copy for the checkpoint: every tensor detached and cloned."""
+    return _map_tensors(value, lambda t: t.detach().clone())
 
 
 def _to_device(value: Any, device: torch.device) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
-    if isinstance(value, dict):
-        return {k: _to_device(v, device) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_device(v, device) for v in value)
-    return value
+    return _map_tensors(value, lambda t: t.to(device))
