@@ -1,6 +1,12 @@
-"""seqdrop.course -- the tooling of the notebook course, apart from the science library.
+"""seqdrop.course -- the course wing: the notebooks' tooling and the chapters' own code.
 
-In a notebook::
+Everything chapter-specific lives here, apart from the science library (:mod:`seqdrop.nn`,
+:mod:`seqdrop.dropout`, :mod:`seqdrop.models`, :mod:`seqdrop.data`, :mod:`seqdrop.train`,
+:mod:`seqdrop.presets`), which never imports it. Topic modules are named by the idea they
+hold and imported by name (``from seqdrop.course import memory_loss``); each one's docstring
+ends with the chapters that use it. Nothing of them is imported eagerly here.
+
+The tooling, in a notebook::
 
     from seqdrop.course import check_int, check_probability, record, savefig, setup_figures
 
