@@ -108,7 +108,7 @@ def test_best_weights_carry_a_digest_and_a_damaged_file_is_refused(tmp_path):
 
 
 def test_the_course_loads_best_weights_through_the_verifying_loader(tmp_path):
-    from seqdrop.experiments import reproduction_runs
+    from seqdrop.course import reproduction_runs
 
     out = tmp_path / "run"
     result = _tiny(out, max_steps=2)
