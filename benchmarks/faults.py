@@ -3,9 +3,10 @@
 Each scenario starts real commands as separate processes on small data — ``seqdrop train
 --preset zaremba-small --max-tokens 6000`` (the first 6000 PTB words of each split), or
 ``seqdrop run`` on three toy notebooks with real kernels — injects one fault — ``kill -9``
-during training or during a checkpoint write, a damaged checkpoint, a full disk (a 2 MiB tmpfs;
-skipped where it cannot be mounted), two runs into one folder, a capped run resumed, a finished
-run whose checkpoint is gone, two runners side by side — and checks that nothing is lost: a
+during training or during a checkpoint write, a damaged checkpoint, a full disk (a 40 MiB
+tmpfs, room for one epoch's files; skipped where it cannot be mounted), two runs into one
+folder, a capped run resumed, a finished run whose checkpoint is gone, two runners side by
+side — and checks that nothing is lost: a
 resumed run ends with exactly the numbers of an uninterrupted one, a refused run leaves the
 other run's files byte for byte, and an error is one line. Faults that need a hook (a slow
 step, a stalled checkpoint write) are patched into the training child before it calls the
@@ -32,8 +33,7 @@ from pathlib import Path
 
 TIMING = ("seconds", "train_seconds", "tokens_per_s")
 # ``seqdrop train`` arguments of every training scenario: 15 steps an epoch on 2 x 200 units
-TRAIN = ["--preset", "zaremba-small", "--max-tokens", "6000", "--epochs", "4", "--max-eval-batches", "4",
-         "--device", "cpu", "--no-progress"]
+TRAIN = ["--preset", "zaremba-small", "--max-tokens", "6000", "--epochs", "4", "--device", "cpu", "--no-progress"]
 STEPS_PER_EPOCH = 15
 SCENARIOS: dict[str, Callable[[Path], tuple[str, bool | None]]] = {}
 # Scenarios no unit test can stage (the others have in-process twins in tests/test_reliability.py)
@@ -100,7 +100,7 @@ def result(out: Path) -> dict:
     return json.loads((out / "result.json").read_text())
 
 
-def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 900) -> None:
     t0 = time.time()
     while not path.exists():
         if proc.poll() is not None or time.time() - t0 > timeout:
@@ -216,14 +216,14 @@ def truncated_checkpoint(root: Path) -> tuple[str, bool]:
     return _damaged_resume(root, "truncated", lambda b: b[: len(b) // 3], "cannot be read")
 
 
-@scenario("full disk (2 MiB tmpfs) during training")
+@scenario("full disk (40 MiB tmpfs) during training")
 def full_disk(root: Path) -> tuple[str, bool | None]:
     mnt = root / "tmpfs"
     mnt.mkdir()
     if (
         os.geteuid() != 0
         or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True
+            ["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mnt)], capture_output=True
         ).returncode
         != 0
     ):
