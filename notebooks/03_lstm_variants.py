@@ -65,39 +65,31 @@ base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 3  # trainings per configuration
 scheduler = None  # None: local Dask cluster; "serial"; or an address tcp://host:8786
 presets = []  # paper profile: published settings to rerun, e.g. ["zaremba-medium"]
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (ParameterError, check_bool, check_choice, check_float,
-                            check_int, check_probability, check_scheduler)
+from seqdrop.course import (check_parameters, check_probability, check_scheduler, fraction,
+                            integer, list_of, one_of, seed)
 from seqdrop.presets import list_presets
 
-p = check_probability("p", p)
-if not isinstance(sweep_rates, list) or not sweep_rates or p in sweep_rates:
-    raise ParameterError(f"parameter 'sweep_rates' = {sweep_rates!r} must be a "
-                         "non-empty list of rates other than p")
-sweep_rates = [check_probability(f"sweep_rates[{i}]", r)
-               for i, r in enumerate(sweep_rates)]
-train_tokens = check_int("train_tokens", train_tokens, 1_000, 929_589)
-valid_tokens = check_int("valid_tokens", valid_tokens, 500, 73_760)
-embedding_size = check_int("embedding_size", embedding_size, 1, 4096)
-hidden_size = check_int("hidden_size", hidden_size, 1, 4096)
-num_layers = check_int("num_layers", num_layers, 2, 8)
-epochs = check_int("epochs", epochs, 1, 1000)
-decay_start = check_int("decay_start", decay_start, 0, 1000)
-lr_decay = check_float("lr_decay", lr_decay, 0.0, 1.0, low_closed=False)
-batch_size = check_int("batch_size", batch_size, 1, 1024)
-memory_p = check_probability("memory_p", memory_p)
-memory_steps = check_int("memory_steps", memory_steps, 10, 1000)
-base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
-n_seeds = check_int("n_seeds", n_seeds, 2, 100)
-scheduler = check_scheduler("scheduler", scheduler)
-if not isinstance(presets, list):
-    raise ParameterError(f"parameter 'presets' = {presets!r} must be a list of preset "
-                         "names")
-presets = [check_choice(f"presets[{i}]", name, list_presets())
-           for i, name in enumerate(presets)]
-check_claims = check_bool("check_claims", check_claims)
+params = check_parameters(globals(), {
+    "p": check_probability,
+    "sweep_rates": list_of(check_probability),
+    "train_tokens": integer(1_000, 929_589),
+    "valid_tokens": integer(500, 73_760),
+    "embedding_size": integer(1, 4096),
+    "hidden_size": integer(1, 4096),
+    "num_layers": integer(2, 8),
+    "epochs": integer(1, 1000),
+    "decay_start": integer(0, 1000),
+    "lr_decay": fraction,
+    "batch_size": integer(1, 1024),
+    "memory_p": check_probability,
+    "memory_steps": integer(10, 1000),
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "scheduler": check_scheduler,
+    "presets": list_of(one_of(list_presets()), min_len=0),
+}, rules=[("sweep_rates", lambda v: v["p"] not in v["sweep_rates"], "not hold p")])
 
 # %%
 import matplotlib.pyplot as plt
@@ -106,8 +98,7 @@ import seaborn as sns
 import torch
 from IPython.display import Markdown, display
 
-from seqdrop.course import record, record_finding, savefig, setup_figures
-from seqdrop.experiments.evidence import Claims, excludes_zero, interval
+from seqdrop.course import excludes_zero, interval, record, record_finding, savefig, setup
 from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
 from seqdrop.experiments.memory_loss import SITES, ideal_state_survival, memory_curve
 from seqdrop.nn import reference
@@ -115,11 +106,7 @@ from seqdrop.sweep import mean_ci, paired_difference, sweep
 from seqdrop.experiments.variant_trials import lm_recipe, recipe_differences
 from seqdrop.experiments.variants import RECIPES, site_matrix
 
-torch.set_num_threads(1)
-setup_figures()
-pd.set_option("display.precision", 3)
-claims = Claims(check=check_claims)
-seeds = list(range(base_seed, base_seed + n_seeds))
+seeds, claims = setup("03_lstm_variants", params, precision=3)
 common = dict(cell="lstm", train_tokens=train_tokens, valid_tokens=valid_tokens,
               embedding_size=embedding_size, hidden_size=hidden_size,
               num_layers=num_layers, epochs=epochs, decay_start=decay_start,
@@ -206,14 +193,14 @@ plt.show()
 # %%
 k = 10
 at_k = memory[memory["t"] == k].set_index("site")["memory"]
-claims.add(
+claims.claim(
     at_k["state per step"] < 0.05,
     f"A fresh mask on $c_t$ erases the memory: after {k} steps a linear read-out "
     f"recovers $R^2$ = {at_k['state per step']:.3f} of $c_0$ (no dropout: "
     f"{at_k['none']:.2f}).",
 )
 kept = min(at_k["update per step"], at_k["recurrent per sequence"]) / at_k["none"]
-claims.add(
+claims.claim(
     kept > 0.7,
     f"Masks on $g_t$ (Semeniuta, per step) and on $W_{{hh}} h_{{t-1}}$ (Gal) keep "
     f"{at_k['update per step']:.2f} and {at_k['recurrent per sequence']:.2f}: at least "
@@ -286,7 +273,7 @@ record_variant_gains(gains, chapter="03", data="ptb-word", cell="lstm", task="lm
 none_runs = trials[trials["recipe"] == "none"]
 turn = mean_ci(none_runs["final_val_ppl"] - none_runs["val_ppl"])
 record("none_turn_up", turn[0])
-claims.add(
+claims.claim(
     bool((none_runs["final_val_ppl"] > none_runs["val_ppl"]).all()),
     f"Without dropout the model overfits within the budget: on every seed its "
     f"validation perplexity turns up before the last epoch, which ends "
@@ -294,7 +281,7 @@ claims.add(
     "95% CI).",
 )
 zaremba_row = vs_none.set_index("a").loc["zaremba"]
-claims.add(
+claims.claim(
     excludes_zero(zaremba_row) and zaremba_row["mean"] < 0,
     f"Zaremba's recipe lowers the best validation perplexity: "
     f"{interval(zaremba_row, 0)} against no dropout, paired over {n_seeds} seeds "
@@ -305,8 +292,7 @@ record_finding("lstm_ptb_zaremba_minus_none_val_ppl", zaremba_row["mean"],
                claim=claims.sentences[-1], source="03, best validation perplexity")
 record_finding("lstm_ptb_none_turn_up", *turn[:3], n_seeds=int(turn[3]),
                claim=claims.sentences[-2], source="03, last − best epoch, no dropout")
-claims.add(
-    True,  # a reading of the table above, whatever it says
+claims.note(
     f"At p = {p:g}, {len(beats)} of the {len(RECIPES) - 1} recipes have a lower "
     "validation perplexity than no dropout with the paired interval below zero"
     + (f" ({', '.join(beats)})" if beats else "") + "; "
@@ -336,8 +322,7 @@ gap_vs_none = recipe_differences(trials, "gap", "none", order)
 narrower = gap_vs_none[gap_vs_none["ci_high"] < 0]["a"].tolist()
 gap_none = mean_ci(trials.loc[trials["recipe"] == "none", "gap"])
 record("gap_none", gap_none[0])
-claims.add(
-    True,  # a reading of the table below
+claims.note(
     f"No dropout has a gap of {gap_none[0]:.0f} [{gap_none[1]:.0f}, {gap_none[2]:.0f}] "
     f"perplexity points; {len(narrower)} of the {len(RECIPES) - 1} recipes narrow it "
     "with the paired interval below zero"
@@ -381,11 +366,11 @@ rate_diff = pd.concat(rate_rows, ignore_index=True)[columns]
 for r in best_two:
     record(f"best_rate_{r}", float(best_rate[r]))
     rows = rate_diff[rate_diff["recipe"] == r].iterrows()
-    claims.add(True, f"{r}: the lowest mean validation perplexity of the sweep is at "
-               f"p = {best_rate[r]:g}; against p = {p:g}: " + "; ".join(
-                   f"p = {row['a']:g}: {interval(row, 1)} "
-                   f"({'a difference' if row['significant'] else 'within noise'})"
-                   for _, row in rows) + ".")
+    claims.note(f"{r}: the lowest mean validation perplexity of the sweep is at "
+                f"p = {best_rate[r]:g}; against p = {p:g}: " + "; ".join(
+                    f"p = {row['a']:g}: {interval(row, 1)} "
+                    f"({'a difference' if row['significant'] else 'within noise'})"
+                    for _, row in rows) + ".")
 display(Markdown(claims.markdown()))
 rate_diff
 

@@ -145,3 +145,13 @@ def test_check_parameters_rules_relate_parameters_and_skip_bad_ones():
     with pytest.raises(ParameterError) as info:
         check_parameters({"p": 2.0, "rates": [0.0]}, schema, rules=[rule])
     assert "'p' = 2.0" in str(info.value) and "must hold p" not in str(info.value)
+
+
+def test_seed_and_fraction_specs():
+    from seqdrop._validation import fraction, seed
+
+    assert seed("base_seed", 0) == 0 and fraction("share", 1.0) == 1.0
+    with pytest.raises(ParameterError, match=r"'base_seed' = -1 .*\[0, 2147483647\]"):
+        seed("base_seed", -1)
+    with pytest.raises(ParameterError, match=r"'share' = 0 .*\(0, 1\]"):
+        fraction("share", 0)

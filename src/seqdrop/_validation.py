@@ -37,15 +37,21 @@ __all__ = [
     "list_of",
     "check_parameters",
     "Parameters",
+    "seed",
+    "fraction",
 ]
 
 #: A parameter spec: ``spec(name, value)`` returns the checked value or raises ParameterError.
 Spec = Callable[[str, Any], Any]
 
 
+def _bound(x: float) -> str:
+    return str(x) if isinstance(x, numbers.Integral) else f"{x:g}"
+
+
 def _interval(low: float | None, high: float | None, low_closed: bool, high_closed: bool) -> str:
-    lo = "-inf" if low is None else f"{low:g}"
-    hi = "inf" if high is None else f"{high:g}"
+    lo = "-inf" if low is None else _bound(low)
+    hi = "inf" if high is None else _bound(high)
     left = "[" if low_closed and low is not None else "("
     right = "]" if high_closed and high is not None else ")"
     return f"{left}{lo}, {hi}{right}"
@@ -211,6 +217,12 @@ def list_of(
         return sorted(items) if sort else items
     check.__doc__ = f"{what}, each {spec.__doc__ or 'valid'}"
     return check
+
+
+#: Spec of a random seed: an int in [0, 2**31 - 1].
+seed = integer(0, 2**31 - 1)
+#: Spec of a share of a data set: a number in (0, 1].
+fraction = number(0.0, 1.0, low_closed=False)
 
 
 class Parameters(dict):

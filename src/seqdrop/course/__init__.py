@@ -8,7 +8,8 @@ one call and runs the common preamble in one more::
     seeds, claims = setup("00_dropout_formula", params)
 
 - :func:`check_parameters` with the specs ``check_probability``, ``integer``, ``number``,
-  ``one_of``, ``optional``, ``list_of``, ``check_bool``, ``check_scheduler`` (one
+  ``one_of``, ``optional``, ``list_of``, ``seed``, ``fraction``, ``check_bool``,
+  ``check_scheduler`` (one
   :class:`ParameterError` naming every bad parameter and its range; :mod:`seqdrop._validation`);
 - :func:`setup`: threads, figure style, seeds and the chapter's claims for the profile the run
   is in (:mod:`seqdrop.course.preamble`); :class:`Claims`, :func:`interval`,
@@ -36,11 +37,13 @@ from .._validation import (
     check_positive,
     check_probability,
     check_scheduler,
+    fraction,
     integer,
     list_of,
     number,
     one_of,
     optional,
+    seed,
 )
 from .claims import ClaimError, Claims, excludes_zero, interval, mean_interval
 from .figures import savefig, setup_figures
@@ -63,6 +66,7 @@ __all__ = [
     "check_scheduler",
     "excludes_zero",
     "findings",
+    "fraction",
     "integer",
     "interval",
     "list_of",
@@ -74,6 +78,7 @@ __all__ = [
     "record",
     "record_finding",
     "savefig",
+    "seed",
     "setup",
     "setup_figures",
 ]
