@@ -314,12 +314,17 @@ z_outputs = W2 @ (r * h) + b2  # step 3: dropped units output 0
 z_weights = (W2 * r[None, :]) @ h + b2  # step 4: their outgoing weights are 0
 z_inputs = W2 @ torch.where(r.bool(), h, 0.0) + b2  # step 6: next inputs are 0
 z_bias = W2 @ (r * h)  # step 5 as written: the next layer's bias set to 0
-assert torch.allclose(z_outputs, z_weights) and torch.allclose(z_outputs, z_inputs)
-assert not torch.allclose(z_outputs, z_bias), "zeroing the next bias is not dropout"
+claims.fact(torch.allclose(z_outputs, z_weights) and torch.allclose(z_outputs, z_inputs),
+            "Steps 3, 4 and 6 of the article give the next layer the same input z: they "
+            "are one operation.")
+claims.fact(not torch.allclose(z_outputs, z_bias),
+            "Step 5 (the next layer's bias set to 0) changes z: it is not dropout.")
 
 z_dropout = W2 @ dropout(h, p, generator=new_gen(9)) + b2
 z_dropconnect = drop_connect(W2, p, dim=1, generator=new_gen(9)) @ h + b2
-assert torch.allclose(z_dropout, z_dropconnect)
+claims.fact(torch.allclose(z_dropout, z_dropconnect),
+            "With the same random stream, drop_connect(W, p, dim=1) gives the z of "
+            "dropout(h, p): dropping a unit is dropping its column of outgoing weights.")
 
 pd.DataFrame(
     {

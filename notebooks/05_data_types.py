@@ -334,9 +334,9 @@ best_by_kind = best.groupby("kind")
 
 
 def largest_drop(kind: str) -> str:
-    """The setting that lowers the test error most on average, with its paired interval."""
+    """The setting with the lowest mean change of the test error, and its paired interval."""
     r = by_kind[kind].sort_values("mean").iloc[0]
-    return f"the largest mean drop, {r['setting']}: {interval(r, 1, signed=True)} points"
+    return f"the most favourable, {r['setting']}: {interval(r, 1, signed=True)} points"
 
 
 winner_gains = "; ".join(

@@ -249,9 +249,11 @@ lm_sure = lm_half[lm_half["lower"]]
 
 
 def largest_drop(effects: pd.DataFrame, unit: str) -> str:
-    """The setting that lowers the test error most on average, with its paired interval."""
+    """The setting with the lowest mean change of the test error, and its paired interval."""
+    if effects.empty:
+        return "no such setting in this run"
     r = effects.sort_values("mean").iloc[0]
-    return f"the largest mean drop, {r.name}: {interval(r, 1, signed=True)} {unit}"
+    return f"the most favourable, {r.name}: {interval(r, 1, signed=True)} {unit}"
 
 
 sentences = [

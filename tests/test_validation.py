@@ -4,7 +4,6 @@ import pytest
 
 from seqdrop._validation import (
     ParameterError,
-    check_all,
     check_bool,
     check_choice,
     check_float,
@@ -50,15 +49,10 @@ def test_parameter_error_is_value_error():
     assert issubclass(ParameterError, ValueError)
 
 
-def test_positive_and_all_at_once():
+def test_positive():
     assert check_positive("lr", 1e-3) == 1e-3 and check_positive("epochs", 3, integer=True) == 3
     with pytest.raises(ParameterError, match=r"'epochs' = 0 is outside the allowed range \[1, inf\)"):
         check_positive("epochs", 0, integer=True)
-    got = check_all({"p": lambda: check_probability("p", 0.5), "n": lambda: check_int("n", 3, 1)})
-    assert got == {"p": 0.5, "n": 3}
-    with pytest.raises(ParameterError) as info:
-        check_all({"p": lambda: check_probability("p", 2), "n": lambda: check_int("n", 0, 1)})
-    assert "'p' = 2" in str(info.value) and "'n' = 0" in str(info.value)
 
 
 def test_one_implementation_behind_every_public_name():

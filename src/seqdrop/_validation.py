@@ -28,7 +28,6 @@ __all__ = [
     "check_positive",
     "check_choice",
     "check_bool",
-    "check_all",
     "Spec",
     "integer",
     "number",
@@ -130,25 +129,6 @@ def check_scheduler(name: str, value: Any) -> str | None:
         f"parameter {name!r} = {value!r} must be None (a local Dask cluster), 'serial' or "
         "a Dask scheduler address such as 'tcp://host:8786'"
     )
-
-
-def check_all(checks: Mapping[str, Any]) -> dict[str, Any]:
-    """Run several checks and report every bad parameter at once.
-
-    ``checks`` maps a name to a zero-argument callable (usually a ``lambda`` around one of the
-    checks above). Returns ``{name: checked value}``; if any check fails, raises one
-    ``ParameterError`` whose message lists every failure, one per line.
-    """
-    values: dict[str, Any] = {}
-    errors: list[str] = []
-    for name, check in checks.items():
-        try:
-            values[name] = check()
-        except ParameterError as exc:
-            errors.append(str(exc))
-    if errors:
-        raise ParameterError("; ".join(errors))
-    return values
 
 
 def integer(low: int | None = None, high: int | None = None) -> Spec:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from ._validation import (
     ParameterError,
-    check_all,
     check_bool,
     check_choice,
     check_float,
@@ -19,7 +18,6 @@ from ._validation import (
 
 __all__ = [
     "ParameterError",
-    "check_all",
     "check_bool",
     "check_choice",
     "check_float",

@@ -28,7 +28,6 @@ from __future__ import annotations
 from .._validation import (
     Parameters,
     ParameterError,
-    check_all,
     check_bool,
     check_choice,
     check_float,
@@ -55,7 +54,6 @@ __all__ = [
     "Claims",
     "Parameters",
     "ParameterError",
-    "check_all",
     "check_bool",
     "check_choice",
     "check_float",
