@@ -88,13 +88,13 @@ from torch import nn
 import seqdrop
 from seqdrop.course import excludes_zero, interval, record_finding, setup
 from seqdrop.dropout import bernoulli_mask, drop_connect, dropout
-from seqdrop.analysis import (
+from seqdrop.course.dropout_moments import (
     analytic_dropout_moments,
     dropout_moments,
     linear_dropout_penalty,
     variance_estimate_rel_se,
 )
-from seqdrop.experiments.mask_averaging import train_digits_ensemble
+from seqdrop.course.mask_averaging import train_digits_ensemble
 from seqdrop.sweep import mean_ci, sweep
 
 seeds, claims = setup("00_dropout_formula", params, precision=4)

@@ -67,7 +67,7 @@ params = check_parameters(globals(), {
     "train_size": integer(100, 4000),
     "test_size": integer(100, 4400),
     "epochs": integer(1, 10_000),
-    "variants": list_of(one_of(VARIANTS), including=["none"]),
+    "variants": list_of(one_of(*VARIANTS), including=["none"]),
     "base_seed": seed,
     "n_seeds": integer(2, 100),
     "n_masks": integer(2, 10_000),
@@ -90,8 +90,8 @@ from seqdrop.experiments.variant_gains import record_variant_gains, variant_gain
 from seqdrop.experiments.mask_sites import (draw_mask_sites, mask_viewer, plot_masks,
                                             sample_masks)
 from seqdrop.nn.reference import recurrence, rnn_cell
-from seqdrop.experiments.regularizers import mnist_subset
-from seqdrop.experiments.rnn_variants import (latch_retention, state_deviation,
+from seqdrop.course.regularizers import mnist_subset
+from seqdrop.course.elman_masks import (latch_retention, state_deviation,
                                               train_rnn_variant)
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 

@@ -66,7 +66,7 @@ from seqdrop.course import (check_parameters, check_positive, check_scheduler, f
 from seqdrop.experiments.recipes import check_rates, check_variants
 
 params = check_parameters(globals(), {
-    "cell": one_of(["lstm", "gru"]),
+    "cell": one_of("lstm", "gru"),
     "hidden_size": integer(1, 4096),
     "variants": check_variants,
     "rates": check_rates,
@@ -92,7 +92,7 @@ from IPython.display import Markdown, display
 from seqdrop.course import interval, record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
-from seqdrop.experiments.rates import (best_settings, effects, relative_change,
+from seqdrop.course.rate_selection import (best_settings, effects, relative_change,
                                        transfer_gains, with_baseline)
 from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
 from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_dropouts,

@@ -73,7 +73,7 @@ from seqdrop.course import (check_parameters, check_positive, check_scheduler, f
 from seqdrop.experiments.recipes import check_rates, check_variants
 
 params = check_parameters(globals(), {
-    "cell": one_of(["lstm", "gru"]),
+    "cell": one_of("lstm", "gru"),
     "hidden_size": integer(1, 4096),
     "variants": check_variants,
     "rates": check_rates,
@@ -101,7 +101,7 @@ from IPython.display import Markdown, display
 from seqdrop.course import interval, record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_sunspots, persistence_forecast, sunspots_series
-from seqdrop.experiments.rates import best_settings, effects, with_baseline
+from seqdrop.course.rate_selection import best_settings, effects, with_baseline
 from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
 from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_grid,
                                          setting_labels)

@@ -103,15 +103,15 @@ params = check_parameters(globals(), {
     "max_tokens": optional(integer(2_000, 929_589)),
     "hidden_sizes": sizes(integer(1, 4096)),
     "rates": check_rates,
-    "variant": one_of(RECIPES[1:]),
+    "variant": one_of(*RECIPES[1:]),
     "epochs": integer(1, 1000),
     "lr": check_positive,
     "batch_size": integer(1, 1024),
     "eval_batches": optional(integer(1, 10_000)),
-    "bench_device": one_of(["cpu", "cuda"]),
+    "bench_device": one_of("cpu", "cuda"),
     "bench_threads": integer(1, 256),
     "bench_shapes": check_shapes,
-    "bench_variants": list_of(one_of(BENCH_VARIANTS)),
+    "bench_variants": list_of(one_of(*BENCH_VARIANTS)),
     "growth_hidden": sizes(integer(1, 8192)),
     "growth_steps": sizes(integer(1, 100_000)),
     "bench_repeats": integer(1, 100),
@@ -133,9 +133,9 @@ from seqdrop import benchmark
 from seqdrop.course import interval, record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
-from seqdrop.experiments import scale
+from seqdrop.course import scale
 from seqdrop.experiments.recipes import recipe
-from seqdrop.experiments.sizing import lm_param_count
+from seqdrop.course.equal_params import lm_param_count
 from seqdrop.sweep import sweep
 
 seeds, claims = setup("07_scale", params, precision=3)

@@ -75,12 +75,12 @@ from seqdrop.course import (check_parameters, check_scheduler, fraction, integer
 from seqdrop.experiments.recipes import VARIANTS
 
 params = check_parameters(globals(), {
-    "cell": one_of(["lstm", "gru"]),
+    "cell": one_of("lstm", "gru"),
     "hidden_size": integer(1, 4096),
-    "variant": one_of(VARIANTS[1:]),
+    "variant": one_of(*VARIANTS[1:]),
     "rate": number(0, 0.95, low_closed=False),
     "n_samples": integer(2, 100_000),
-    "classify_data": one_of(["mnist-rows", "fsdd-mfcc", "digits-rows"]),
+    "classify_data": one_of("mnist-rows", "fsdd-mfcc", "digits-rows"),
     "classify_fraction": fraction,
     "classify_epochs": integer(1, 1000),
     "n_bins": integer(1, 1000),
@@ -106,11 +106,11 @@ from IPython.display import Markdown, display
 from seqdrop.course import interval, mean_interval, record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
 from seqdrop.data import sunspots_series
-from seqdrop.experiments.calibration import pool_reliability
-from seqdrop.experiments.mc_perplexity import mc_lm
-from seqdrop.experiments.uncertainty import (by_method, fit_forecaster, history_table,
+from seqdrop.course.calibration import pool_reliability
+from seqdrop.course.mc_perplexity import mc_lm
+from seqdrop.course.uncertainty import (by_method, fit_forecaster, history_table,
                                              mc_classifier, mc_forecaster)
-from seqdrop.experiments.uncertainty_plots import (convergence_panels, coverage_diagram,
+from seqdrop.course.uncertainty_plots import (convergence_panels, coverage_diagram,
                                                    reliability_diagram)
 from seqdrop.nn import mc_predict
 from seqdrop.sweep import mean_ci, paired_difference, sweep
@@ -457,10 +457,10 @@ pd.DataFrame(found).set_index("finding")
 #
 #    ```{admonition} Hint
 #    :class: dropdown
-#    Train one model with `seqdrop.experiments.uncertainty.mc_classifier`'s code (or
+#    Train one model with `seqdrop.course.uncertainty.mc_classifier`'s code (or
 #    `SequenceClassifier` and `seqdrop.train.fit`), collect the validation logits, and
 #    minimise the NLL of `softmax(logits / T)` over a grid of `T` in [0.5, 3]. Then use
-#    `expected_calibration_error` from `seqdrop.experiments.calibration` on the test split.
+#    `expected_calibration_error` from `seqdrop.course.calibration` on the test split.
 #    ```
 #
 # 3. **Cheaper passes.** The MC passes of section 5 run one after another. Repeat each

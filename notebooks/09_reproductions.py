@@ -69,7 +69,7 @@ scheduler = None  # None: local Dask cluster; "serial"; or an address tcp://host
 
 # %%
 from seqdrop.course import check_parameters, check_scheduler, fraction, integer, optional, seed
-from seqdrop.experiments.reproductions import (PTB_TRAIN_TOKENS, check_presets,
+from seqdrop.course.reproductions import (PTB_TRAIN_TOKENS, check_presets,
                                                check_runs_dir)
 
 params = check_parameters(globals(), {
@@ -95,10 +95,10 @@ from IPython.display import Markdown, display
 
 from seqdrop.course import record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
-from seqdrop.experiments.reproduction_runs import (
+from seqdrop.course.reproduction_runs import (
     full_schedule_hours, measure_throughput, planned_schedule, reproduction_trial,
     shortening_sentence, unigram_baseline)
-from seqdrop.experiments.reproductions import (GAP_THRESHOLD_PCT, PUBLISHED_MC_TEST,
+from seqdrop.course.reproductions import (GAP_THRESHOLD_PCT, PUBLISHED_MC_TEST,
                                                gap_table, load_runs, read_result)
 from seqdrop.presets import get_preset
 from seqdrop.sweep import mean_ci, sweep

@@ -90,7 +90,7 @@ from seqdrop._validation import (  # noqa: E402
 def test_check_parameters_reports_every_bad_value_with_its_range():
     ns = {"p": 1.5, "n_seeds": 1, "cell": "rnn", "lr": 0.01}
     schema = {"p": check_probability, "n_seeds": integer(2, 100),
-              "cell": one_of(["lstm", "gru"]), "lr": number(0, None, low_closed=False)}
+              "cell": one_of("lstm", "gru"), "lr": number(0, None, low_closed=False)}
     with pytest.raises(ParameterError) as info:
         check_parameters(ns, schema)
     message = str(info.value)
@@ -149,3 +149,12 @@ def test_seed_and_fraction_specs():
         seed("base_seed", -1)
     with pytest.raises(ParameterError, match=r"'share' = 0 .*\(0, 1\]"):
         fraction("share", 0)
+
+
+def test_the_sweep_kit_checks_are_these_specs():
+    import seqdrop.course
+    import seqdrop.trials as kit
+
+    assert kit.one_of is seqdrop.course.one_of and kit.integer is seqdrop.course.integer
+    assert kit.fraction is seqdrop.course.fraction
+    assert kit.positive is seqdrop.course.check_positive

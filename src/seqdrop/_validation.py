@@ -154,8 +154,8 @@ def number(
     return spec
 
 
-def one_of(choices: Iterable[Any]) -> Spec:
-    """Spec of one value of ``choices`` (:func:`check_choice`)."""
+def one_of(*choices: Any) -> Spec:
+    """Spec of one of ``choices`` (:func:`check_choice`): ``one_of("lstm", "gru")``."""
     options = list(choices)
 
     def spec(name: str, value: Any) -> Any:
