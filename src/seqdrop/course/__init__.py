@@ -50,10 +50,23 @@ from .._validation import (
     optional,
     seed,
 )
-from .claims import ClaimError, Claims, excludes_zero, interval, mean_interval
 from .figures import savefig, setup_figures
-from .preamble import setup
 from .records import findings, read_records, record, record_finding
+
+# Loaded on first use: claims read intervals from seqdrop.sweep (and so Dask), which
+# `seqdrop run` and `seqdrop prepare` must not import.
+_LAZY = {"ClaimError": "claims", "Claims": "claims", "excludes_zero": "claims",
+         "interval": "claims", "mean_interval": "claims", "setup": "preamble"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ClaimError",
