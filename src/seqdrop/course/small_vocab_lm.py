@@ -12,7 +12,7 @@ non-regularised model overfits; dropout lets a model train longer and reach lowe
 
 - :func:`lm_slice` -- the leading ``train_tokens`` / ``valid_tokens`` / ``test_tokens`` of
   PTB's three splits with the vocabulary capped;
-- :func:`lm_trial` -- the sweep trial: one recipe (:mod:`seqdrop.experiments.variants`), Adam
+- :func:`lm_trial` -- the sweep trial: one recipe of :mod:`seqdrop.recipes`, Adam
   on the per-token mean loss; test perplexity at the epoch of lowest validation perplexity,
   the last epoch's validation perplexity, and the add-one unigram perplexity of the same
   validation and test windows (:func:`seqdrop.experiments.lm_scores.unigram_perplexity`);
@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..data import LMCorpus, cap_vocabulary, load_ptb
 from ..models import RNNLanguageModel
+from ..recipes import RECIPES, recipe
 from .._validation import ParameterError, check_float, check_int, check_probability
 from ..sweep import mean_ci, trial_function
 from ..train import fit
@@ -63,15 +64,7 @@ def lm_slice(vocab_size: int, train_tokens: int, valid_tokens: int, test_tokens:
                     full.test[:test_tokens].clone(), full.vocab, name=f"{full.name}[:{train_tokens}]")
 
 
-def _recipe(name: str, p: float, cell: str) -> dict[str, Any]:
-    from ..experiments.variants import recipe
-
-    return recipe(name, p, cell)
-
-
 def _recipe_check(key: str, value: Any) -> str:
-    from ..experiments.variants import RECIPES
-
     return _choice(*RECIPES)(key, value)
 
 
@@ -104,7 +97,7 @@ def lm_trial(config: dict[str, Any]) -> dict[str, Any]:
     data = lm_slice(c["vocab_size"], c["train_tokens"], c["valid_tokens"], c["test_tokens"])
     seed_everything(c["seed"])
     model = RNNLanguageModel(data.vocab_size, c["embedding_size"], c["hidden_size"],
-                             c["num_layers"], c["cell"], dropouts=_recipe(c["recipe"], c["p"], c["cell"]))
+                             c["num_layers"], c["cell"], dropouts=recipe(c["recipe"], c["p"], c["cell"]))
     result = fit(model, data, seed=c["seed"], device="cpu", progress=False, verbose=False,
                  epochs=c["epochs"], batch_size=c["batch_size"], eval_batch_size=EVAL_BATCH,
                  bptt=c["bptt"], optimizer="adam", lr=c["lr"], lm_loss="mean", clip=c["clip"])
