@@ -5,15 +5,14 @@ A GRU reads ``h_{t-1}`` in the gates, in the candidate and in the carry ``z ⊙ 
 where it enters the weight products only, so the carry keeps the undropped state (seqdrop's
 :class:`seqdrop.nn.GRU`); ``torch.nn.GRUCell(x, m ⊙ h)`` drops the carry too, which erases
 the state the way a mask on the LSTM's ``c_t`` does (Semeniuta et al. 2016, §3).
-:mod:`seqdrop.experiments.gru_masks` measures one step; this module trains both.
+:mod:`seqdrop.course.gru_masks` measures one step; this module trains both.
 
 :class:`PlacementGRUClassifier` is a one-layer GRU sequence classifier whose step is
-:func:`seqdrop.experiments.gru_masks.gru_step` at a chosen placement, with one recurrent mask
+:func:`seqdrop.course.gru_masks.gru_step` at a chosen placement, with one recurrent mask
 per sequence (Gal's scope) drawn at rate ``p`` in training and none in evaluation, so the
 two placements differ in nothing else. It is a plain autograd step loop (slow, but the
 spoken digits are short). :func:`carry_trial` is the sweep trial on FSDD's MFCCs with a
-stratified share of the training recordings, as :func:`seqdrop.experiments.variant_trials.
-classifier_recipe` uses them.
+stratified share of the training recordings, as :func:`seqdrop.trials.train_classifier` uses them.
 """
 from __future__ import annotations
 
@@ -24,14 +23,16 @@ import torch
 from torch import Tensor, nn
 
 from ..dropout import bernoulli_mask
+from .gru_masks import gru_step
 from .._validation import ParameterError, check_float, check_int, check_probability
+from ..trials import fraction, integer, one_of, sequence_data, train_subset
 from ..sweep import trial_function
 from ..train import fit
 from ..utils import seed_everything
 
 __all__ = ["PLACEMENTS", "PlacementGRUClassifier", "carry_trial"]
 
-#: the trial's placement names -> :data:`seqdrop.experiments.gru_masks.PLACEMENTS` keys
+#: the trial's placement names -> :data:`seqdrop.course.gru_masks.PLACEMENTS` keys
 PLACEMENTS = {"carry kept": "reset after, carry kept", "carry dropped": "reset after, carry dropped"}
 
 
@@ -59,8 +60,6 @@ class PlacementGRUClassifier(nn.Module):
         self.head = nn.Linear(H, num_classes)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
-        from ..experiments.gru_masks import gru_step
-
         B, T, _ = x.shape
         h = x.new_zeros(B, self.hidden_size)
         mask = None
@@ -79,30 +78,21 @@ class PlacementGRUClassifier(nn.Module):
         return self.head(last)
 
 
-def _placement(key: str, value: Any) -> str:
-    if value not in PLACEMENTS:
-        raise ParameterError(f"parameter {key!r} = {value!r} must be one of {list(PLACEMENTS)}")
-    return value
-
-
 @trial_function(
     defaults=dict(placement="carry kept", p=0.25, hidden_size=64, train_fraction=0.1, epochs=30,
                   batch_size=32, lr=3e-3),
-    checks=dict(placement=_placement, p=lambda k, v: check_float(k, v, 0.0, 1.0, high_closed=False),
-                hidden_size=lambda k, v: check_int(k, v, 1),
-                train_fraction=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
-                epochs=lambda k, v: check_int(k, v, 1), batch_size=lambda k, v: check_int(k, v, 1),
-                lr=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False)),
+    checks=dict(placement=one_of(*PLACEMENTS),
+                p=lambda k, v: check_float(k, v, 0.0, 1.0, high_closed=False),
+                hidden_size=integer(1), train_fraction=fraction, epochs=integer(1),
+                batch_size=integer(1), lr=fraction),
 )
 def carry_trial(config: dict[str, Any]) -> dict[str, Any]:
     """:class:`PlacementGRUClassifier` on FSDD (13 MFCCs per frame), ``train_fraction`` of the
     training recordings (stratified, the same selection for every seed), Adam, clip 5.
     Returns ``val_loss``, ``val_acc``, ``test_acc`` and ``test_error`` at the epoch of lowest
     validation loss (``best_epoch``), ``train_loss`` (last epoch) and the ``history``."""
-    from ..sweep.trials import _sequences, _subset
-
     c = config
-    data = _subset(_sequences("fsdd-mfcc"), c["train_fraction"])
+    data = train_subset(sequence_data("fsdd-mfcc"), c["train_fraction"])
     seed_everything(c["seed"])
     model = PlacementGRUClassifier(data.num_features, c["hidden_size"], data.num_classes,
                                    placement=c["placement"], p=c["p"])

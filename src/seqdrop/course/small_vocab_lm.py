@@ -15,7 +15,7 @@ non-regularised model overfits; dropout lets a model train longer and reach lowe
 - :func:`lm_trial` -- the sweep trial: one recipe of :mod:`seqdrop.recipes`, Adam
   on the per-token mean loss; test perplexity at the epoch of lowest validation perplexity,
   the last epoch's validation perplexity, and the add-one unigram perplexity of the same
-  validation and test windows (:func:`seqdrop.experiments.lm_scores.unigram_perplexity`);
+  validation and test windows (:func:`seqdrop.course.lm_scores.unigram_perplexity`);
 - :func:`unigram_margin` and :func:`turn_up` -- the evidence that the no-dropout model is in
   the regime: its relative margin over the unigram on test data, and how far its validation
   perplexity climbs from the best epoch to the last (mean and 95% interval over seeds).
@@ -28,10 +28,12 @@ from typing import Any
 import pandas as pd
 
 from ..data import LMCorpus, cap_vocabulary, load_ptb
+from .lm_scores import unigram_perplexity
 from ..models import RNNLanguageModel
 from ..recipes import RECIPES, recipe
-from .._validation import ParameterError, check_float, check_int, check_probability
+from .._validation import check_probability
 from ..sweep import mean_ci, trial_function
+from ..trials import fraction, integer, one_of, positive
 from ..train import fit
 from ..utils import seed_everything
 
@@ -39,18 +41,6 @@ __all__ = ["lm_slice", "lm_trial", "unigram_margin", "turn_up", "CELLS"]
 
 CELLS = ("lstm", "gru", "rnn_tanh")
 EVAL_BATCH = 10  # columns of the evaluation streams (the trainer's and the unigram's windows)
-
-
-def _choice(*options: Any) -> Any:
-    def check(key: str, value: Any) -> Any:
-        if value not in options:
-            raise ParameterError(f"parameter {key!r} = {value!r} must be one of {list(options)}")
-        return value
-    return check
-
-
-def _int(low: int, high: int | None = None) -> Any:
-    return lambda key, value: check_int(key, value, low, high)
 
 
 @functools.lru_cache(maxsize=4)
@@ -64,21 +54,16 @@ def lm_slice(vocab_size: int, train_tokens: int, valid_tokens: int, test_tokens:
                     full.test[:test_tokens].clone(), full.vocab, name=f"{full.name}[:{train_tokens}]")
 
 
-def _recipe_check(key: str, value: Any) -> str:
-    return _choice(*RECIPES)(key, value)
-
-
 @trial_function(
     defaults=dict(cell="lstm", recipe="none", p=0.5, vocab_size=2000, train_tokens=20_000,
                   valid_tokens=5_000, test_tokens=5_000, embedding_size=128, hidden_size=128,
                   num_layers=2, epochs=15, batch_size=16, bptt=35, lr=3e-3, clip=5.0),
-    checks=dict(cell=_choice(*CELLS), recipe=_recipe_check, p=check_probability,
-                vocab_size=_int(2, 10_000), train_tokens=_int(1_000, 929_589),
-                valid_tokens=_int(500, 73_760), test_tokens=_int(500, 82_430),
-                embedding_size=_int(1), hidden_size=_int(1), num_layers=_int(1, 8),
-                epochs=_int(1), batch_size=_int(1), bptt=_int(1),
-                lr=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
-                clip=lambda k, v: check_float(k, v, 0.0, None, low_closed=False)),
+    checks=dict(cell=one_of(*CELLS), recipe=one_of(*RECIPES), p=check_probability,
+                vocab_size=integer(2, 10_000), train_tokens=integer(1_000, 929_589),
+                valid_tokens=integer(500, 73_760), test_tokens=integer(500, 82_430),
+                embedding_size=integer(1), hidden_size=integer(1), num_layers=integer(1, 8),
+                epochs=integer(1), batch_size=integer(1), bptt=integer(1), lr=fraction,
+                clip=positive),
 )
 def lm_trial(config: dict[str, Any]) -> dict[str, Any]:
     """One recipe on :func:`lm_slice`: an :class:`~seqdrop.models.RNNLanguageModel` trained with
@@ -91,8 +76,6 @@ def lm_trial(config: dict[str, Any]) -> dict[str, Any]:
     ``unigram_test_ppl`` (the context-free baseline on the same windows), ``n_params`` and the
     per-epoch ``history``.
     """
-    from ..experiments.lm_scores import unigram_perplexity
-
     c = config
     data = lm_slice(c["vocab_size"], c["train_tokens"], c["valid_tokens"], c["test_tokens"])
     seed_everything(c["seed"])
