@@ -68,14 +68,15 @@ scheduler = None  # None: local Dask cluster; "serial"; or an address tcp://host
 presets = []  # paper profile: published settings to rerun, e.g. ["zaremba-medium"]
 
 # %%
-from seqdrop.course import (check_parameters, check_probability, check_scheduler, integer,
-                            list_of, number, one_of)
+from seqdrop.course import (check_parameters, check_probability, check_scheduler,
+                            integer, list_of, number, one_of)
 from seqdrop.presets import list_presets
 from seqdrop.recipes import recipe_names
 
 params = check_parameters(globals(), {
     "p": number(0.0, 1.0, low_closed=False, high_closed=False),
-    "recipes": list_of(one_of(recipe_names()), min_len=2, unique=True, including=["none"]),
+    "recipes": list_of(one_of(recipe_names()), min_len=2, unique=True,
+                       including=["none"]),
     "vocab_size": integer(100, 10_000),
     "train_tokens": integer(1_000, 929_589),
     "valid_tokens": integer(500, 73_760),
@@ -249,11 +250,11 @@ sns.lineplot(data=history, x="epoch", y="val_ppl", hue="recipe", hue_order=recip
              errorbar=("ci", 95), ax=ax)
 sns.lineplot(data=history[history["recipe"] == "none"], x="epoch", y="train_ppl",
              color="C0", ls=":", errorbar=None, ax=ax,
-             label="none: training perplexity (dropout on)")
+             label="none: training perplexity")
 ax.axhline(unigram_val, color="grey", ls="--", lw=1, label="unigram (validation)")
 ax.set(yscale="log", ylabel="perplexity",
-       title=f"1×{hidden_size} LSTM, {train_tokens:,} PTB words ({vocab_size:,}-word "
-             f"vocabulary), {n_seeds} seeds")
+       title=f"{num_layers}×{hidden_size} LSTM, {train_tokens:,} PTB words "
+             f"({vocab_size:,}-word vocabulary), {n_seeds} seeds")
 ax.legend(fontsize=8, ncol=2)
 savefig(fig, "03_validation_curves")
 plt.show()
@@ -324,8 +325,9 @@ for metric, gains, split in (("test_ppl", test_gains, "test"),
                              ("val_ppl", val_gains, "validation")):
     record_gains(gains, chapter="03", data="ptb-word", cell="lstm", task="lm",
                  metric=metric, definitions=definitions,
-                 what=f"an LSTM language model ({train_tokens:,} PTB words, {vocab_size:,}-word "
-                 f"vocabulary), {split} perplexity at the best validation epoch")
+                 what=f"an LSTM language model ({train_tokens:,} PTB words, "
+                 f"{vocab_size:,}-word vocabulary), {split} perplexity at the best "
+                 "validation epoch")
 test_gains
 
 # %%
@@ -334,9 +336,9 @@ chosen = by_val.idxmax()
 row = test_gains.set_index("recipe").loc[chosen]
 claims.claim(
     row["ci_low"] > 0,
-    f"The recipe with the best validation gain, `{chosen}`, lowers the test perplexity by "
-    f"{interval(row, 1, unit='%')} against no dropout, paired over {n_seeds} seeds: the "
-    "interval excludes zero.",
+    f"The recipe with the best validation gain, `{chosen}`, lowers the test "
+    f"perplexity by {interval(row, 1, unit='%')} against no dropout, paired over "
+    f"{n_seeds} seeds: the interval excludes zero.",
 )
 helps = test_gains[test_gains["ci_low"] > 0]["recipe"].tolist()
 hurts = test_gains[test_gains["ci_high"] < 0]["recipe"].tolist()
@@ -355,7 +357,8 @@ display(Markdown(claims.markdown()))
 # %%
 summary = trials.groupby("recipe").agg(
     test_ppl=("test_ppl", "mean"), val_ppl=("val_ppl", "mean"),
-    best_epoch=("best_epoch", "mean"), last_val_ppl=("final_val_ppl", "mean")).loc[order]
+    best_epoch=("best_epoch", "mean"),
+    last_val_ppl=("final_val_ppl", "mean")).loc[order]
 gain_text = test_gains.set_index("recipe").apply(
     lambda r: interval(r, 1, unit="%"), axis=1)
 summary["test gain over none [95% CI]"] = [gain_text.get(r, "–") for r in order]

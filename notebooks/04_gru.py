@@ -67,11 +67,12 @@ n_seeds = 4  # trainings per configuration
 scheduler = None  # None: local Dask cluster; "serial"; or an address tcp://host:8786
 
 # %%
-from seqdrop.course import (check_parameters, check_probability, check_scheduler, integer,
-                            list_of, number, one_of)
+from seqdrop.course import (check_parameters, check_probability, check_scheduler,
+                            integer, list_of, number, one_of)
 from seqdrop.recipes import recipe_names
 
-recipe_list = list_of(one_of(recipe_names()), min_len=2, unique=True, including=["none"])
+recipe_list = list_of(one_of(recipe_names()), min_len=2, unique=True,
+                      including=["none"])
 params = check_parameters(globals(), {
     "p": number(0.0, 1.0, low_closed=False, high_closed=False),
     "lm_recipes": recipe_list,
@@ -227,7 +228,8 @@ display(Markdown(claims.sentences[-1]))
 carry = sweep(carry_trial, {"placement": ["carry kept", "carry dropped"], "p": memory_p,
                             "hidden_size": digits_hidden,
                             "train_fraction": digits_fraction, "epochs": digits_epochs},
-              seeds=seeds, scheduler=scheduler, name="04_gru_carry", progress=False).trials
+              seeds=seeds, scheduler=scheduler, name="04_gru_carry",
+              progress=False).trials
 assert (carry["status"] == "ok").all(), carry.loc[carry["status"] != "ok", "error"]
 carry_diff = paired_difference(carry, "test_error", by="placement", a="carry dropped",
                                b="carry kept", within=[]).iloc[0]
@@ -243,11 +245,13 @@ plt.show()
 claims.claim(
     carry_diff["ci_low"] > 0,
     f"Dropping the carry costs test accuracy: a GRU trained with `GRUCell(x, m * h)`'s "
-    f"placement has a test error {interval(carry_diff, 1, scale=100, unit=' pt')} higher "
-    f"than the same GRU keeping the carry, paired over {n_seeds} seeds.",
+    "placement has a test error "
+    f"{interval(carry_diff, 1, scale=100, unit=' pt')} higher than the same GRU "
+    f"keeping the carry, paired over {n_seeds} seeds.",
 )
-record_finding("digits_gru_carry_dropped_minus_kept_test_error", 100 * carry_diff["mean"],
-               100 * carry_diff["ci_low"], 100 * carry_diff["ci_high"], unit="pt",
+record_finding("digits_gru_carry_dropped_minus_kept_test_error",
+               100 * carry_diff["mean"], 100 * carry_diff["ci_low"],
+               100 * carry_diff["ci_high"], unit="pt",
                n_seeds=int(carry_diff["n"]), claim=claims.sentences[-1],
                source="04, spoken digits, test error at the best validation epoch",
                tags={"cell": "gru", "data": "fsdd", "task": "classification",
@@ -263,8 +267,9 @@ display(Markdown(claims.sentences[-1]))
 # `lm_recipes` at rate $p$ over the same seeds. The dashed line is the unigram.
 
 # %%
-lm = sweep(lm_trial, {"recipe": lm_recipes, "p": p, "cell": "gru", "vocab_size": vocab_size,
-                      "train_tokens": train_tokens, "valid_tokens": valid_tokens,
+lm = sweep(lm_trial, {"recipe": lm_recipes, "p": p, "cell": "gru",
+                      "vocab_size": vocab_size, "train_tokens": train_tokens,
+                      "valid_tokens": valid_tokens,
                       "test_tokens": test_tokens, "embedding_size": embedding_size,
                       "hidden_size": hidden_size, "num_layers": 1, "epochs": epochs,
                       "lr": lr, "batch_size": batch_size},
@@ -276,11 +281,11 @@ unigram_test = float(lm_trials["unigram_test_ppl"].iloc[0])
 lm_history["train_ppl"] = np.exp(lm_history["train_loss"])
 
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
-sns.lineplot(data=lm_history, x="epoch", y="val_ppl", hue="recipe", hue_order=lm_recipes,
-             errorbar=("ci", 95), ax=ax)
+sns.lineplot(data=lm_history, x="epoch", y="val_ppl", hue="recipe",
+             hue_order=lm_recipes, errorbar=("ci", 95), ax=ax)
 sns.lineplot(data=lm_history[lm_history["recipe"] == "none"], x="epoch", y="train_ppl",
              color="C0", ls=":", errorbar=None, ax=ax,
-             label="none: training perplexity (dropout on)")
+             label="none: training perplexity")
 ax.axhline(unigram_val, color="grey", ls="--", lw=1, label="unigram (validation)")
 ax.set(yscale="log", ylabel="perplexity",
        title=f"1×{hidden_size} GRU, {train_tokens:,} PTB words ({vocab_size:,}-word "
@@ -300,16 +305,16 @@ claims.claim(
     f"{margin[0]:.1f}% [{margin[1]:.1f}, {margin[2]:.1f}] below the unigram's "
     f"{unigram_test:.0f} ({none_lm['test_ppl'].mean():.0f} on average).",
 )
-record_finding("gru_ptb_none_vs_unigram_test_ppl", *margin[:3], unit="%", n_seeds=margin[3],
-               claim=claims.sentences[-1],
+record_finding("gru_ptb_none_vs_unigram_test_ppl", *margin[:3], unit="%",
+               n_seeds=margin[3], claim=claims.sentences[-1],
                source="04, test perplexity at the best validation epoch vs the unigram",
                tags=gru_lm_tags | {"baseline": "unigram", "metric": "test_ppl",
                                    "split": "test"})
 claims.claim(
     turn[1] > 0 and bool((none_lm["best_epoch"] < epochs).all()),
-    f"It overfits within the budget: its validation perplexity is lowest at epoch "
-    f"{none_lm['best_epoch'].min()}–{none_lm['best_epoch'].max()} of {epochs} and climbs "
-    f"by {turn[0]:.0f} [{turn[1]:.0f}, {turn[2]:.0f}] by the last epoch.",
+    "It overfits within the budget: its validation perplexity is lowest at epoch "
+    f"{none_lm['best_epoch'].min()}–{none_lm['best_epoch'].max()} of {epochs} and "
+    f"climbs by {turn[0]:.0f} [{turn[1]:.0f}, {turn[2]:.0f}] by the last epoch.",
 )
 record_finding("gru_ptb_none_turn_up", *turn[:3], unit="ppl", n_seeds=turn[3],
                claim=claims.sentences[-1],
@@ -322,9 +327,9 @@ for metric in ("test_ppl", "val_ppl"):
     lm_gains[metric] = recipe_gains(lm_trials, metric, recipes=lm_recipes)
     record_gains(lm_gains[metric], chapter="04", data="ptb-word", cell="gru", task="lm",
                  metric=metric, definitions=lm_definitions,
-                 what=f"a GRU language model ({train_tokens:,} PTB words, {vocab_size:,}-"
-                 f"word vocabulary), {metric.split('_')[0]} perplexity at the best "
-                 "validation epoch")
+                 what=f"a GRU language model ({train_tokens:,} PTB words, "
+                 f"{vocab_size:,}-word vocabulary), {metric.split('_')[0]} perplexity "
+                 "at the best validation epoch")
 chosen = lm_gains["val_ppl"].set_index("recipe")["mean"].idxmax()
 row = lm_gains["test_ppl"].set_index("recipe").loc[chosen]
 claims.claim(
@@ -356,7 +361,7 @@ digits = sweep(classifier_recipe, {"cell": "gru", "hidden_size": digits_hidden,
                                    "epochs": digits_epochs},
                seeds=seeds, scheduler=scheduler, name="04_gru_digits", progress=False)
 dtrials, dhistory = digits.trials, digits.history
-assert (dtrials["status"] == "ok").all(), dtrials.loc[dtrials["status"] != "ok", "error"]
+assert (dtrials["status"] == "ok").all(), dtrials.loc[dtrials["status"] != "ok"]
 dtrials["test_error"] = 1 - dtrials["test_acc"]
 dtrials["val_error"] = 1 - dtrials["val_acc"]
 fsdd = train_subset(sequence_data("fsdd-mfcc"), digits_fraction)
@@ -365,8 +370,8 @@ majority_error = float((fsdd.test.y != majority).double().mean())
 
 d_order = dtrials.groupby("recipe")["test_error"].mean().sort_values().index.tolist()
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
-sns.pointplot(data=dtrials, y="recipe", x="test_error", order=d_order, errorbar=("ci", 95),
-              linestyle="none", ax=ax)
+sns.pointplot(data=dtrials, y="recipe", x="test_error", order=d_order,
+              errorbar=("ci", 95), linestyle="none", ax=ax)
 ax.axvline(majority_error, color="grey", ls="--", lw=1, label="majority class")
 ax.set(xlabel="test error at the best validation epoch (mean, 95% CI)", ylabel="",
        xlim=(0, None), title=f"spoken digits, GRU {digits_hidden}, p = {digits_p:g}, "
@@ -386,7 +391,8 @@ claims.claim(
     d_margin[1] > 0,
     f"Without dropout the GRU's test error is {d_margin[0]:.1f} pt "
     f"[{d_margin[1]:.1f}, {d_margin[2]:.1f}] below the majority class's "
-    f"{100 * majority_error:.0f}% ({100 * none_d['test_error'].mean():.1f}% on average).",
+    f"{100 * majority_error:.0f}% "
+    f"({100 * none_d['test_error'].mean():.1f}% on average).",
 )
 record_finding("digits_gru_none_vs_majority_test_error", *d_margin[:3], unit="pt",
                n_seeds=d_margin[3], claim=claims.sentences[-1],
@@ -401,17 +407,19 @@ claims.claim(
 )
 record_finding("digits_gru_none_val_loss_turn_up", *d_turn[:3], n_seeds=d_turn[3],
                claim=claims.sentences[-1],
-               source="04, spoken digits, validation loss: last epoch − best, no dropout",
+               source="04, spoken digits, validation loss: last − best epoch, none",
                tags=digit_tags | {"metric": "val_loss", "split": "validation"})
 
-d_definitions = {r: definition(r, digits_p, "gru", embedding=False) for r in digits_recipes}
+d_definitions = {r: definition(r, digits_p, "gru", embedding=False)
+                 for r in digits_recipes}
 d_gains = {}
 for metric in ("test_error", "val_error"):
     d_gains[metric] = recipe_gains(dtrials, metric, recipes=digits_recipes)
     record_gains(d_gains[metric], chapter="04", data="fsdd", cell="gru",
                  task="classification", metric=metric, definitions=d_definitions,
-                 what=f"spoken digits (GRU {digits_hidden}, {digits_fraction:.0%} of the "
-                 f"recordings), {metric.split('_')[0]} error at the best validation epoch")
+                 what=f"spoken digits (GRU {digits_hidden}, {digits_fraction:.0%} of "
+                 f"the recordings), {metric.split('_')[0]} error at the best "
+                 "validation epoch")
 tg = d_gains["test_error"]
 better = tg[tg["ci_low"] > 0]["recipe"].tolist()
 worse = tg[tg["ci_high"] < 0]["recipe"].tolist()
@@ -438,12 +446,12 @@ found = pd.DataFrame([
      "value": interval(carry_diff, 1, scale=100, unit=" pt")},
     {"finding": "PTB GRU (none): test ppl below the unigram",
      "value": f"{margin[0]:.1f}% [{margin[1]:.1f}, {margin[2]:.1f}]"},
-    *[{"finding": f"PTB GRU test ppl gain, {r['recipe']}", "value": interval(r, 1, unit="%")}
-      for _, r in lm_gains["test_ppl"].iterrows()],
+    *[{"finding": f"PTB GRU test ppl gain, {r['recipe']}",
+       "value": interval(r, 1, unit="%")} for _, r in lm_gains["test_ppl"].iterrows()],
     {"finding": "digits (none): test error below the majority class",
      "value": f"{d_margin[0]:.1f} pt [{d_margin[1]:.1f}, {d_margin[2]:.1f}]"},
-    *[{"finding": f"digits test error gain, {r['recipe']}", "value": interval(r, 1, unit="%")}
-      for _, r in tg.iterrows()],
+    *[{"finding": f"digits test error gain, {r['recipe']}",
+       "value": interval(r, 1, unit="%")} for _, r in tg.iterrows()],
 ])
 display(found.set_index("finding"))
 display(Markdown(claims.markdown()))

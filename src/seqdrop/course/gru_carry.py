@@ -97,8 +97,8 @@ def carry_trial(config: dict[str, Any]) -> dict[str, Any]:
     model = PlacementGRUClassifier(data.num_features, c["hidden_size"], data.num_classes,
                                    placement=c["placement"], p=c["p"])
     result = fit(model, data, seed=c["seed"], device="cpu", progress=False, verbose=False,
-                 epochs=c["epochs"], batch_size=c["batch_size"], optimizer="adam", lr=c["lr"],
-                 clip=5.0)
+                 epochs=c["epochs"], batch_size=c["batch_size"], eval_batch_size=300,
+                 optimizer="adam", lr=c["lr"], clip=5.0)
     best, hist = result.best, result.history
     out: dict[str, Any] = {k: float(best[k]) for k in ("val_loss", "val_acc", "test_acc")}
     out["test_error"] = 1 - out["test_acc"]
