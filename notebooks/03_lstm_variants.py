@@ -103,7 +103,8 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from seqdrop.course import excludes_zero, interval, record_finding, savefig, setup
-from seqdrop.course.small_vocab_lm import lm_trial, turn_up, unigram_margin
+from seqdrop.course.small_vocab_lm import (keeps_fitting, lm_trial, turn_up,
+                                           unigram_margin)
 from seqdrop.course.memory_loss import SITES, ideal_state_survival, memory_curve
 from seqdrop.nn import reference
 from seqdrop.recipes import definition, recipe_table
@@ -265,13 +266,8 @@ plt.show()
 
 # %%
 none_runs = trials[trials["recipe"] == "none"].set_index("seed")
-none_hist = history[history["recipe"] == "none"]
 margin = unigram_margin(trials, split="test")
 turn = turn_up(trials)
-train_at_best = none_hist.merge(none_runs["best_epoch"].reset_index(), on=["seed"])
-train_at_best = train_at_best[train_at_best["epoch"] == train_at_best["best_epoch"]]
-still_falling = bool((none_runs["train_loss"]
-                      < train_at_best.set_index("seed")["train_loss"]).all())
 lstm_tags = {"cell": "lstm", "data": "ptb-word", "task": "lm", "recipe": "none"}
 claims.claim(
     margin[1] > 0,
@@ -286,7 +282,8 @@ record_finding("lstm_ptb_none_vs_unigram_test_ppl", *margin[:3], unit="%",
                tags=lstm_tags | {"baseline": "unigram", "metric": "test_ppl",
                                  "split": "test"})
 claims.claim(
-    turn[1] > 0 and still_falling and bool((none_runs["best_epoch"] < epochs).all()),
+    turn[1] > 0 and keeps_fitting(trials, history)
+    and bool((none_runs["best_epoch"] < epochs).all()),
     f"It overfits within the budget: on every seed its validation perplexity is lowest "
     f"at epoch {none_runs['best_epoch'].min()}–{none_runs['best_epoch'].max()} of "
     f"{epochs} and then climbs by {turn[0]:.0f} [{turn[1]:.0f}, {turn[2]:.0f}] by the "

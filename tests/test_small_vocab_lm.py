@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 import torch
 
-from seqdrop.course.small_vocab_lm import lm_slice, lm_trial, turn_up, unigram_margin
+from seqdrop.course.small_vocab_lm import (keeps_fitting, lm_slice, lm_trial, turn_up,
+                                           unigram_margin)
 from seqdrop.data import LMCorpus, cap_vocabulary
 from seqdrop.course.lm_scores import unigram_perplexity
 
@@ -91,3 +92,14 @@ def test_turn_up_is_last_minus_best_validation_perplexity():
     mean, low, high, n = turn_up(t)
     assert mean == pytest.approx(20.0) and low == pytest.approx(20 - 4.303 * 10 / 3 ** 0.5, rel=1e-3)
     assert turn_up(t, recipe="zaremba")[0] == 0
+
+
+def test_keeps_fitting_compares_the_last_training_loss_with_the_best_epochs():
+    t = pd.DataFrame([dict(recipe="none", seed=s, best_epoch=2) for s in (0, 1)])
+    h = pd.DataFrame([dict(recipe="none", seed=s, epoch=e, train_loss=5.0 - e)
+                      for s in (0, 1) for e in (1, 2, 3)])
+    assert keeps_fitting(t, h)
+    h.loc[(h["seed"] == 1) & (h["epoch"] == 3), "train_loss"] = 3.5  # seed 1 got worse
+    assert not keeps_fitting(t, h)
+    with pytest.raises(ValueError, match="zaremba"):
+        keeps_fitting(t, h, recipe="zaremba")

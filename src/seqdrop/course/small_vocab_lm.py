@@ -16,9 +16,10 @@ non-regularised model overfits; dropout lets a model train longer and reach lowe
   on the per-token mean loss; test perplexity at the epoch of lowest validation perplexity,
   the last epoch's validation perplexity, and the add-one unigram perplexity of the same
   validation and test windows (:func:`seqdrop.course.lm_scores.unigram_perplexity`);
-- :func:`unigram_margin` and :func:`turn_up` -- the evidence that the no-dropout model is in
-  the regime: its relative margin over the unigram on test data, and how far its validation
-  perplexity climbs from the best epoch to the last (mean and 95% interval over seeds).
+- :func:`unigram_margin`, :func:`turn_up` and :func:`keeps_fitting` -- the evidence that the
+  no-dropout model is in the regime: its relative margin over the unigram on test data, how
+  far its validation perplexity climbs from the best epoch to the last (mean and 95% interval
+  over seeds), and whether its training loss still falls after the best epoch.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from ..trials import fraction, integer, one_of, positive
 from ..train import fit
 from ..utils import seed_everything
 
-__all__ = ["lm_slice", "lm_trial", "unigram_margin", "turn_up", "CELLS"]
+__all__ = ["lm_slice", "lm_trial", "unigram_margin", "turn_up", "keeps_fitting", "CELLS"]
 
 CELLS = ("lstm", "gru", "rnn_tanh")
 EVAL_BATCH = 10  # columns of the evaluation streams (the trainer's and the unigram's windows)
@@ -121,3 +122,18 @@ def turn_up(trials: pd.DataFrame, *, recipe: str = "none") -> tuple[float, float
     if runs.empty:
         raise ValueError(f"no trials of recipe {recipe!r}")
     return mean_ci(runs["final_val_ppl"] - runs["val_ppl"])
+
+
+def keeps_fitting(trials: pd.DataFrame, history: pd.DataFrame, *, recipe: str = "none") -> bool:
+    """Whether, on every seed, ``recipe``'s training loss at the last epoch is below its
+    training loss at the best validation epoch: the model keeps fitting its training text
+    while its validation perplexity turns (``trials`` and ``history`` of one sweep)."""
+    runs = trials[trials["recipe"] == recipe].set_index("seed")
+    if runs.empty:
+        raise ValueError(f"no trials of recipe {recipe!r}")
+    hist = history[history["recipe"] == recipe]
+    for seed, run in runs.iterrows():
+        losses = hist[hist["seed"] == seed].set_index("epoch")["train_loss"]
+        if losses.empty or not losses.iloc[-1] < losses[run["best_epoch"]]:
+            return False
+    return True
