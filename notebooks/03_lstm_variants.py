@@ -317,14 +317,11 @@ plt.show()
 
 test_gains = recipe_gains(trials, "test_ppl", recipes=recipes)
 val_gains = recipe_gains(trials, "val_ppl", recipes=recipes)
-definitions = {r: definition(r, p, "lstm") for r in recipes}
-for metric, gains, split in (("test_ppl", test_gains, "test"),
-                             ("val_ppl", val_gains, "validation")):
-    record_gains(gains, chapter="03", data="ptb-word", cell="lstm", task="lm",
-                 metric=metric, definitions=definitions,
-                 what=f"an LSTM language model ({train_tokens:,} PTB words, "
-                 f"{vocab_size:,}-word vocabulary), {split} perplexity at the best "
-                 "validation epoch")
+record_gains(test_gains, chapter="03", data="ptb-word", cell="lstm", task="lm",
+             metric="test_ppl",
+             definitions={r: definition(r, p, "lstm") for r in recipes},
+             what=f"an LSTM language model ({train_tokens:,} PTB words, {vocab_size:,}-"
+             "word vocabulary), test perplexity at the best validation epoch")
 test_gains
 
 # %%

@@ -324,15 +324,14 @@ record_finding("gru_ptb_none_turn_up", *turn[:3], unit="ppl", n_seeds=turn[3],
                source="04, validation perplexity: last epoch − best epoch, no dropout",
                tags=gru_lm_tags | {"metric": "val_ppl", "split": "validation"})
 
-lm_definitions = {r: definition(r, p, "gru") for r in lm_recipes}
-lm_gains = {}
-for metric in ("test_ppl", "val_ppl"):
-    lm_gains[metric] = recipe_gains(lm_trials, metric, recipes=lm_recipes)
-    record_gains(lm_gains[metric], chapter="04", data="ptb-word", cell="gru", task="lm",
-                 metric=metric, definitions=lm_definitions,
-                 what=f"a GRU language model ({train_tokens:,} PTB words, "
-                 f"{vocab_size:,}-word vocabulary), {metric.split('_')[0]} perplexity "
-                 "at the best validation epoch")
+lm_gains = {m: recipe_gains(lm_trials, m, recipes=lm_recipes)
+            for m in ("test_ppl", "val_ppl")}
+record_gains(lm_gains["test_ppl"], chapter="04", data="ptb-word", cell="gru", task="lm",
+             metric="test_ppl",
+             definitions={r: definition(r, p, "gru") for r in lm_recipes},
+             what=f"a GRU language model ({train_tokens:,} PTB words, "
+             f"{vocab_size:,}-word vocabulary), test perplexity at the best validation "
+             "epoch")
 chosen = lm_gains["val_ppl"].set_index("recipe")["mean"].idxmax()
 row = lm_gains["test_ppl"].set_index("recipe").loc[chosen]
 claims.claim(
@@ -413,17 +412,13 @@ record_finding("digits_gru_none_val_loss_turn_up", *d_turn[:3], n_seeds=d_turn[3
                source="04, spoken digits, validation loss: last − best epoch, none",
                tags=digit_tags | {"metric": "val_loss", "split": "validation"})
 
-d_definitions = {r: definition(r, digits_p, "gru", embedding=False)
-                 for r in digits_recipes}
-d_gains = {}
-for metric in ("test_error", "val_error"):
-    d_gains[metric] = recipe_gains(dtrials, metric, recipes=digits_recipes)
-    record_gains(d_gains[metric], chapter="04", data="fsdd", cell="gru",
-                 task="classification", metric=metric, definitions=d_definitions,
-                 what=f"spoken digits (GRU {digits_hidden}, {digits_fraction:.0%} of "
-                 f"the recordings), {metric.split('_')[0]} error at the best "
-                 "validation epoch")
-tg = d_gains["test_error"]
+tg = recipe_gains(dtrials, "test_error", recipes=digits_recipes)
+record_gains(tg, chapter="04", data="fsdd", cell="gru", task="classification",
+             metric="test_error",
+             definitions={r: definition(r, digits_p, "gru", embedding=False)
+                          for r in digits_recipes},
+             what=f"spoken digits (GRU {digits_hidden}, {digits_fraction:.0%} of the "
+             "recordings), test error at the best validation epoch")
 better = tg[tg["ci_low"] > 0]["recipe"].tolist()
 worse = tg[tg["ci_high"] < 0]["recipe"].tolist()
 claims.note(
