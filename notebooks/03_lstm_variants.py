@@ -109,7 +109,7 @@ from seqdrop.course.memory_loss import SITES, ideal_state_survival, memory_curve
 from seqdrop.nn import reference
 from seqdrop.recipes import definition, recipe_table
 from seqdrop.sweep import mean_ci, sweep
-from seqdrop.course.recipe_gains import recipe_gains, record_gains
+from seqdrop.experiments.variant_gains import gain_sentence, variant_gains
 
 seeds, claims = setup("03_lstm_variants", params, precision=3)
 common = dict(cell="lstm", vocab_size=vocab_size, train_tokens=train_tokens,
@@ -293,7 +293,7 @@ record_finding("lstm_ptb_none_turn_up", *turn[:3], unit="ppl", n_seeds=turn[3],
                claim=claims.sentences[-1],
                source="03, validation perplexity: last epoch − best epoch, no dropout",
                tags=lstm_tags | {"metric": "val_ppl", "split": "validation"})
-display(Markdown(claims.markdown()))
+display(Markdown(claims.markdown(last=2)))
 
 # %% [markdown]
 # ## 4. What each recipe buys on test data
@@ -315,13 +315,20 @@ ax.legend(fontsize=8)
 savefig(fig, "03_test_ppl")
 plt.show()
 
-test_gains = recipe_gains(trials, "test_ppl", recipes=recipes)
-val_gains = recipe_gains(trials, "val_ppl", recipes=recipes)
-record_gains(test_gains, chapter="03", data="ptb-word", cell="lstm", task="lm",
-             metric="test_ppl",
-             definitions={r: definition(r, p, "lstm") for r in recipes},
-             what=f"an LSTM language model ({train_tokens:,} PTB words, {vocab_size:,}-"
-             "word vocabulary), test perplexity at the best validation epoch")
+what = (f"an LSTM language model ({train_tokens:,} PTB words, {vocab_size:,}-word "
+        "vocabulary), test perplexity at the best validation epoch")
+test_gains = variant_gains(trials, "test_ppl", variants=recipes)
+for _, g in test_gains.iterrows():  # the headline gains, tagged with their split
+    key = g["variant"].replace("+", "_and_").replace("-", "_")
+    record_finding(f"gain_03_ptb_word_lstm_{key}", g["mean"], g["ci_low"], g["ci_high"],
+                   unit="%", n_seeds=int(g["n_seeds"]), claim=gain_sentence(g, what),
+                   source="03, test perplexity relative to no dropout (test data)",
+                   tags={"cell": "lstm", "data": "ptb-word", "task": "lm",
+                         "recipe": g["variant"], "metric": "test_ppl", "split": "test"},
+                   definition=definition(g["variant"], p, "lstm"))
+test_gains = test_gains.rename(columns={"variant": "recipe"})
+val_gains = variant_gains(trials, "val_ppl", variants=recipes).rename(
+    columns={"variant": "recipe"})
 test_gains
 
 # %%
@@ -341,9 +348,10 @@ claims.note(
     "perplexity with the paired interval above zero"
     + (f" ({', '.join(helps)})" if helps else "")
     + (f"; worse: {', '.join(hurts)}" if hurts else "")
-    + "; the rest are within noise, intervals in the table above.",
+    + ("; the rest are within noise" if len(helps) + len(hurts) < len(recipes) - 1
+       else "") + " (intervals in the table above).",
 )
-display(Markdown(claims.markdown()))
+display(Markdown(claims.markdown(last=2)))
 
 # %% [markdown]
 # ## What we found
