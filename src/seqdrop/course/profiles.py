@@ -11,6 +11,8 @@ notebook's file stem) mapping parameter names to values::
 ``smoke`` runs each notebook in seconds (CI); ``paper`` holds full reproductions (GPU).
 Every name is checked against ``papermill.inspect_notebook``: an unknown notebook section or
 parameter is an error, never silently ignored.
+
+Chapters: all.
 """
 from __future__ import annotations
 
