@@ -1,4 +1,4 @@
-"""Is a predictive distribution honest? Calibration, entropy and interval coverage.
+"""Is a predictive distribution right, and honest? Accuracy and NLL, calibration, entropy, coverage.
 
 The metrics chapter 08 uses to judge weight scaling against Monte-Carlo dropout
 (Gal & Ghahramani 2016), on tensors of predicted probabilities or Gaussian predictions:
