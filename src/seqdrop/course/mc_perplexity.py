@@ -17,7 +17,7 @@ two numbers, for a model of the suite, on the BPTT windows the trainer evaluates
 - :func:`mc_lm`: the sweep trial (train, then evaluate both ways on the test stream and
   time them in CPU seconds).
 
-Chapters: 08, 09.
+Chapters: 03, 08, 09.
 """
 from __future__ import annotations
 
