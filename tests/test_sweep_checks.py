@@ -13,7 +13,6 @@ import torch
 
 import seqdrop.trials as shipped
 from seqdrop.errors import SeqdropError
-from seqdrop.io import RunLock
 from seqdrop.sweep import SweepError, format_summary, sweep, trial_function
 from seqdrop.sweep.cli import add_arguments, main
 from seqdrop.sweep.cluster import run_trial
@@ -114,29 +113,12 @@ def test_a_fixed_trial_module_or_another_seqdrop_version_reruns_its_trials(tmp_p
     assert run().ran == 1
 
 
-def test_the_store_is_checked_and_locked_before_any_cluster_starts(tmp_path):
-    import threading
-
+def test_the_store_is_checked_and_locked_before_any_cluster_starts(tmp_path, folder_held):
     store = tmp_path / "sw"
-    held, done = threading.Event(), threading.Event()
-
-    def other_driver() -> None:  # holds the folder's lock, as a second sweep would
-        with RunLock(store):
-            held.set()
-            done.wait(60)
-
-    holder = threading.Thread(target=other_driver)
-    holder.start()
-    try:
-        assert held.wait(60)
-        t0 = time.monotonic()
-        with pytest.raises(SeqdropError, match="seqdrop.lock"):
-            # an unreachable scheduler would fail after 5 s: the lock is checked first
-            sweep("noop", {"value": [1.0]}, seeds=1, store=store, scheduler="tcp://127.0.0.1:9", progress=False)
-        assert time.monotonic() - t0 < 4
-    finally:
-        done.set()
-        holder.join()
+    with folder_held(store), pytest.raises(SeqdropError, match="seqdrop.lock"):  # another driver's sweep
+        t0 = time.monotonic()  # an unreachable scheduler would fail after 5 s: the lock is checked first
+        sweep("noop", {"value": [1.0]}, seeds=1, store=store, scheduler="tcp://127.0.0.1:9", progress=False)
+    assert time.monotonic() - t0 < 4
     blocked = tmp_path / "file"
     blocked.write_text("")
     with pytest.raises(SeqdropError, match="not writable: a file is in the way"):

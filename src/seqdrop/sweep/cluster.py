@@ -195,11 +195,12 @@ def _local_note() -> str:
 
 
 async def _handshake(address: str, timeout: float) -> Any:
-    """Connect, exchange Dask's handshake and ask the peer who it is."""
+    """Connect (Dask's own retries get most of ``timeout``), exchange Dask's handshake and ask
+    the peer who it is."""
     from distributed.comm import connect
     from distributed.security import Security
 
-    comm = await connect(address, timeout=timeout, **Security().get_connection_args("client"))
+    comm = await connect(address, timeout=0.8 * timeout, **Security().get_connection_args("client"))
     try:
         await comm.write({"op": "identity", "reply": True})
         return await comm.read()
@@ -210,6 +211,9 @@ async def _handshake(address: str, timeout: float) -> Any:
 def _probe(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
     """Prove that ``address`` is a Dask scheduler within ``timeout`` seconds, handshake included
     (Dask's own connect timeout does not cover the handshake: dask/distributed#7698, #8071)."""
+    import distributed.comm  # noqa: F401 - imported before the clock starts
+    import distributed.security  # noqa: F401
+
     outcome: dict[str, Any] = {}
 
     def attempt() -> None:  # in a thread: the caller may be inside a running event loop (Jupyter)
@@ -220,16 +224,16 @@ def _probe(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
 
     thread = threading.Thread(target=attempt, name="seqdrop-probe", daemon=True)
     thread.start()
-    thread.join(timeout + 1.0)
+    thread.join(timeout + 5.0)  # the deadline is wait_for's; this only guards against a stuck loop
     reply, exc = outcome.get("reply"), outcome.get("error")
     hint = (f"start one with `dask scheduler`, or drop the address (and unset {SCHEDULER_ENV}) to run on a "
             "local cluster")
+    if isinstance(exc, OSError) and not isinstance(exc, TimeoutError):
+        raise SweepError(f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s "
+                         f"({type(exc).__name__}: {exc}); {hint}")
     if thread.is_alive() or isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         raise SweepError(f"no Dask scheduler answered at {address!r} within {timeout:g} s (is the port a Dask "
                          f"scheduler's? the connection or its handshake timed out); {hint}")
-    if isinstance(exc, OSError):
-        raise SweepError(f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s "
-                         f"({type(exc).__name__}: {exc}); {hint}")
     if exc is not None or not isinstance(reply, Mapping) or reply.get("type") != "Scheduler":
         what = f"{type(exc).__name__}: {exc}" if exc is not None else f"it answered {str(reply)[:60]!r}"
         raise SweepError(f"{address!r} is not a Dask scheduler ({' '.join(what.split())[:160]}); {hint}")

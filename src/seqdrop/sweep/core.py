@@ -205,7 +205,9 @@ class _Where:
 def _run_missing(st: SweepStore, path: str, grid: Grid, planned: list[Trial], where: _Where,
                  progress: bool) -> list[Trial]:
     """Lock the store (before any cluster starts), run the trials without a finished record."""
+    fresh = not st.folder.exists()
     st.open(path, grid if isinstance(grid, Mapping) else list(grid), sorted({t.seed for t in planned}))
+    failed = True
     try:
         done = {k for k, r in st.load([t.key for t in planned]).items() if r.get("status") == "ok"}
         todo = [t for t in planned if t.key not in done]
@@ -229,8 +231,9 @@ def _run_missing(st: SweepStore, path: str, grid: Grid, planned: list[Trial], wh
                 raise
             finally:
                 run.bar.close()
+        failed = False
     finally:
-        st.close()
+        st.close(discard=failed and fresh)  # e.g. no scheduler at the address: leave no empty folder
     return todo
 
 

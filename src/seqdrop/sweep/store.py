@@ -14,6 +14,7 @@ never overwritten; a failed one is replaced when the trial is retried.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -66,8 +67,15 @@ class SweepStore:
         doc["runs"][-1].update(fields)
         atomic_write_json(self.folder / SWEEP_FILE, doc)
 
-    def close(self) -> None:
+    def close(self, *, discard: bool = False) -> None:
+        """Release the lock. ``discard``: also remove a folder that holds no trial record (a
+        sweep into a new folder that fails before any trial ran leaves nothing behind)."""
         self._lock.release()
+        if discard and not self.load():
+            (self.folder / SWEEP_FILE).unlink(missing_ok=True)
+            for folder in (self.trials_dir, self.folder):
+                with contextlib.suppress(OSError):  # only when empty: nothing else is removed
+                    folder.rmdir()
 
     def describe(self) -> dict[str, Any] | None:
         """The contents of ``sweep.json``, or ``None`` for a new folder."""
