@@ -734,7 +734,7 @@ display(Markdown(claims.markdown()))
 # :class: dropdown
 # With a linear output, the mean output over masks equals the weight-scaled output: it is the
 # *arithmetic* mean of the sub-networks' outputs (there is no softmax to make the two means
-# differ). Check it with `sample_logits` on a model whose last layer is linear.
+# differ). Check it with `seqdrop.nn.mc_samples` on a model whose last layer is linear.
 # ```
 #
 # 4. **Measure.** Put dropout on the input as well (`input_dropout=0.2` in

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from seqdrop.course.gru_carry import PlacementGRUClassifier, carry_trial
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 
 
 def model(placement, p=0.5):

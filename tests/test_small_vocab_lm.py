@@ -7,7 +7,7 @@ import torch
 from seqdrop.course.small_vocab_lm import (keeps_fitting, lm_slice, lm_trial, turn_up,
                                            unigram_margin)
 from seqdrop.data import LMCorpus, cap_vocabulary
-from seqdrop.course.lm_scores import unigram_perplexity
+from seqdrop.course.mc_perplexity import unigram_perplexity
 
 TINY = dict(vocab_size=50, train_tokens=1_000, valid_tokens=500, test_tokens=500,
             embedding_size=8, hidden_size=8, num_layers=2, epochs=3, batch_size=4, bptt=10)

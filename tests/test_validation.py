@@ -58,10 +58,9 @@ def test_positive():
 def test_one_implementation_behind_every_public_name():
     import seqdrop
     import seqdrop.course
-    import seqdrop.params
 
-    assert seqdrop.params.check_probability is seqdrop.course.check_probability is check_probability
-    assert seqdrop.ParameterError is seqdrop.params.ParameterError is ParameterError
+    assert seqdrop.course.check_probability is check_probability
+    assert seqdrop.ParameterError is seqdrop.course.ParameterError is ParameterError
 
 
 def test_scheduler_accepts_local_serial_and_addresses_only():

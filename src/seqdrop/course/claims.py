@@ -15,6 +15,8 @@ by :func:`seqdrop.course.preamble.run_profile`.
 intervals come from :mod:`seqdrop.sweep.stats` (:func:`~seqdrop.sweep.mean_ci`, the Student-t
 interval over seeds); :func:`excludes_zero` (from there too) reads a row of
 :func:`seqdrop.sweep.paired_difference`.
+
+Chapters: all.
 """
 from __future__ import annotations
 

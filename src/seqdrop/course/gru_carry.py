@@ -13,6 +13,8 @@ per sequence (Gal's scope) drawn at rate ``p`` in training and none in evaluatio
 two placements differ in nothing else. It is a plain autograd step loop (slow, but the
 spoken digits are short). :func:`carry_trial` is the sweep trial on FSDD's MFCCs with a
 stratified share of the training recordings, as :func:`seqdrop.trials.train_classifier` uses them.
+
+Chapters: 04.
 """
 from __future__ import annotations
 

@@ -13,6 +13,8 @@ them equal); ``smoke`` runs each notebook in seconds (CI); ``paper`` holds full 
 (:func:`seqdrop.course.preamble.run_profile`), so its claims are asserted only in their own.
 Every name is checked against ``papermill.inspect_notebook``: an unknown notebook section or
 parameter is an error, never silently ignored.
+
+Chapters: all.
 """
 from __future__ import annotations
 

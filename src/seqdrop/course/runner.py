@@ -9,6 +9,8 @@ against a second runner (:class:`seqdrop.io.RunLock`), its summary is merged rat
 replaced, and executed notebooks are written to a temporary file and moved into place, so a
 full disk or a kill never leaves half a notebook. With ``resume=True`` notebooks that already
 succeeded there with the same parameters are skipped.
+
+Chapters: all.
 """
 from __future__ import annotations
 

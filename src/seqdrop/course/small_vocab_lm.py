@@ -15,11 +15,13 @@ non-regularised model overfits; dropout lets a model train longer and reach lowe
 - :func:`lm_trial` -- the sweep trial: one recipe of :mod:`seqdrop.recipes`, Adam
   on the per-token mean loss; test perplexity at the epoch of lowest validation perplexity,
   the last epoch's validation perplexity, and the add-one unigram perplexity of the same
-  validation and test windows (:func:`seqdrop.course.lm_scores.unigram_perplexity`);
+  validation and test windows (:func:`seqdrop.course.mc_perplexity.unigram_perplexity`);
 - :func:`unigram_margin`, :func:`turn_up` and :func:`keeps_fitting` -- the evidence that the
   no-dropout model is in the regime: its relative margin over the unigram on test data, how
   far its validation perplexity climbs from the best epoch to the last (mean and 95% interval
   over seeds), and whether its training loss still falls after the best epoch.
+
+Chapters: 03, 04.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from ..data import LMCorpus, cap_vocabulary, load_ptb
-from .lm_scores import unigram_perplexity
+from .mc_perplexity import unigram_perplexity
 from ..models import RNNLanguageModel
 from ..recipes import RECIPES, recipe
 from .._validation import check_probability
