@@ -51,6 +51,7 @@ def logged(config: dict) -> dict:
 
 
 def test_serial_and_local_cluster_give_identical_metrics(tmp_path, capsys):
+    shutdown_local_cluster()  # an earlier test may have left one running: this one starts it
     common = dict(seeds=2, progress=True)
     serial = sweep("train_mlp", MLP_GRID, store=tmp_path / "serial", scheduler="serial", **common)
     dist = sweep("train_mlp", MLP_GRID, store=tmp_path / "dist", workers=2, **common)
