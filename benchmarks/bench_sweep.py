@@ -10,6 +10,10 @@
 3. **Overhead**: a sweep of 20 ``noop`` trials on a fresh local cluster (cluster start and
    the workers' first imports included), the same again on the cluster kept by the first
    sweep, and in serial mode.
+4. **Per trial**: what a sweep adds to each trial over calling the trial function directly
+   in this process: ``--trials`` short word-LM trials called directly, then swept serially
+   and on a kept 1-worker local cluster (the cluster started beforehand); (sweep wall − the
+   direct calls' total) / trials. A noop trial gives the engine's floor.
 
 Each case is run ``--repeats`` times and the median is reported, with the load average, so a
 run on a shared machine can be told from one on an idle machine. Examples::
@@ -33,7 +37,7 @@ from typing import Any
 
 from seqdrop.sweep import SweepStore, available_cores, shutdown_local_cluster, sweep
 
-CASES = ("speedup", "threads", "overhead")
+CASES = ("speedup", "threads", "overhead", "pertrial")
 
 
 def lm_grid(steps: int) -> dict[str, Any]:
@@ -125,6 +129,48 @@ def case_overhead(args: argparse.Namespace) -> list[dict[str, Any]]:
              f"imports included), {w:.2f} s on the kept cluster, {s:.2f} s serial"}]
 
 
+def _direct(trial: str, grid: dict[str, Any], seeds: int) -> float:
+    """Seconds to call the trial function itself on ``seeds`` configs, in this process."""
+    import torch
+
+    from seqdrop.sweep import resolve_trial
+
+    fn = resolve_trial(trial)[1]
+    configs = [dict(fn.defaults) | grid | {"seed": s} for s in range(seeds)]
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # as a sweep runs it
+    try:
+        t0 = time.perf_counter()
+        for config in configs:
+            fn(config)
+        return time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(previous)
+
+
+def case_pertrial(args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows = []
+    for trial, grid in (("noop", {"value": 1.0}), ("train_lm", lm_grid(args.steps))):
+        n = 20 if trial == "noop" else args.trials
+        _direct(trial, grid, 1)  # warm-up: imports, data cache
+        shutdown_local_cluster()
+        timed_sweep(trial, grid, seeds=1, workers=1)  # start the kept cluster, warm its worker
+        direct, serial, kept = [], [], []
+        for _ in range(args.repeats):
+            direct.append(_direct(trial, grid, n))
+            serial.append(timed_sweep(trial, grid, seeds=n, scheduler="serial")[0])
+            kept.append(timed_sweep(trial, grid, seeds=n, workers=1)[0])
+        d, s, k = (statistics.median(v) for v in (direct, serial, kept))
+        rows.append({"case": "pertrial", "trial": trial, "trials": n, "direct_s": d, "serial_s": s, "kept_1_worker_s": k})
+        rows.append({"case": "pertrial", "summary": f"{trial}: {n} trials called directly {d:.2f} s; per-trial "
+                     f"overhead of a sweep {1000 * (s - d) / n:.0f} ms serial, {1000 * (k - d) / n:.0f} ms on a kept "
+                     f"1-worker local cluster ({100 * (k - d) / d:.1f}% of the direct time)" if d > 0.5 else
+                     f"{trial}: {n} trials called directly {1000 * d:.1f} ms; per-trial overhead of a sweep "
+                     f"{1000 * (s - d) / n:.0f} ms serial, {1000 * (k - d) / n:.0f} ms on a kept 1-worker local cluster"})
+    shutdown_local_cluster()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {CASES}")
@@ -140,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     env = {"cores": available_cores(), "load_before": os.getloadavg(), "started": time.strftime("%Y-%m-%d %H:%M")}
     rows: list[dict[str, Any]] = []
     for case in cases:
-        rows += {"speedup": case_speedup, "threads": case_threads, "overhead": case_overhead}[case](args)
+        rows += {"speedup": case_speedup, "threads": case_threads, "overhead": case_overhead,
+                 "pertrial": case_pertrial}[case](args)
         for r in rows:
             if r.get("case") == case and "summary" in r:
                 print(f"{case}: {r['summary']}", flush=True)

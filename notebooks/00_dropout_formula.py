@@ -58,22 +58,21 @@ train_steps = 1500  # Adam steps for the digits MLP
 lr = 3e-3  # Adam learning rate
 batch_size = 64  # minibatch size
 scheduler = None  # None: a local Dask cluster; "serial"; or tcp://host:8786
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (check_bool, check_float, check_int,
-                            check_scheduler)
+from seqdrop.course import check_parameters, check_scheduler, integer, number, seed
 
-p = check_float("p", p, 0.0, 1.0, low_closed=False, high_closed=False)
-n_units = check_int("n_units", n_units, 2, 4096)
-n_masks = check_int("n_masks", n_masks, 2, 100_000)
-base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
-n_seeds = check_int("n_seeds", n_seeds, 2, 100)
-train_steps = check_int("train_steps", train_steps, 1, 1_000_000)
-lr = check_float("lr", lr, 0.0, 1.0, low_closed=False)
-batch_size = check_int("batch_size", batch_size, 1, 4096)
-scheduler = check_scheduler("scheduler", scheduler)
-check_claims = check_bool("check_claims", check_claims)
+params = check_parameters(globals(), {
+    "p": number(0, 1, low_closed=False, high_closed=False),
+    "n_units": integer(2, 4096),
+    "n_masks": integer(2, 100_000),
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "train_steps": integer(1, 1_000_000),
+    "lr": number(0, 1, low_closed=False),
+    "batch_size": integer(1, 4096),
+    "scheduler": check_scheduler,
+})
 
 # %%
 import math
@@ -87,7 +86,7 @@ from IPython.display import Markdown, display
 from torch import nn
 
 import seqdrop
-from seqdrop.course import record_finding, setup_figures
+from seqdrop.course import excludes_zero, interval, record_finding, setup
 from seqdrop.dropout import bernoulli_mask, drop_connect, dropout
 from seqdrop.course.dropout_moments import (
     analytic_dropout_moments,
@@ -95,15 +94,10 @@ from seqdrop.course.dropout_moments import (
     linear_dropout_penalty,
     variance_estimate_rel_se,
 )
-from seqdrop.experiments.evidence import Claims, excludes_zero, interval
 from seqdrop.course.mask_averaging import train_digits_ensemble
 from seqdrop.sweep import mean_ci, sweep
 
-torch.set_num_threads(1)
-setup_figures()  # the course style: seaborn theme, 100 dpi
-pd.set_option("display.precision", 4)
-claims = Claims(check=check_claims)
-seeds = list(range(base_seed, base_seed + n_seeds))
+seeds, claims = setup("00_dropout_formula", params, precision=4)
 
 
 def new_gen(offset: int) -> torch.Generator:
@@ -274,7 +268,7 @@ seqdrop.savefig(fig, "00_relative_noise")
 plt.show()
 
 # %%
-claims.add(
+claims.claim(
     bool((per_p["z"].abs() < 4.5).all()),
     f"Measured over {n_masks} masks, the relative noise Var/mean² of both "
     "conventions lies "
@@ -320,12 +314,17 @@ z_outputs = W2 @ (r * h) + b2  # step 3: dropped units output 0
 z_weights = (W2 * r[None, :]) @ h + b2  # step 4: their outgoing weights are 0
 z_inputs = W2 @ torch.where(r.bool(), h, 0.0) + b2  # step 6: next inputs are 0
 z_bias = W2 @ (r * h)  # step 5 as written: the next layer's bias set to 0
-assert torch.allclose(z_outputs, z_weights) and torch.allclose(z_outputs, z_inputs)
-assert not torch.allclose(z_outputs, z_bias), "zeroing the next bias is not dropout"
+claims.fact(torch.allclose(z_outputs, z_weights) and torch.allclose(z_outputs, z_inputs),
+            "Steps 3, 4 and 6 of the article give the next layer the same input z: they "
+            "are one operation.")
+claims.fact(not torch.allclose(z_outputs, z_bias),
+            "Step 5 (the next layer's bias set to 0) changes z: it is not dropout.")
 
 z_dropout = W2 @ dropout(h, p, generator=new_gen(9)) + b2
 z_dropconnect = drop_connect(W2, p, dim=1, generator=new_gen(9)) @ h + b2
-assert torch.allclose(z_dropout, z_dropconnect)
+claims.fact(torch.allclose(z_dropout, z_dropconnect),
+            "With the same random stream, drop_connect(W, p, dim=1) gives the z of "
+            "dropout(h, p): dropping a unit is dropping its column of outgoing weights.")
 
 pd.DataFrame(
     {
@@ -462,14 +461,14 @@ pd.DataFrame(
 ).T
 
 # %%
-claims.add(
+claims.claim(
     excludes_zero(arith_minus_geo) and arith_minus_geo["mean"] > 0,
     f"With one hidden layer, the arithmetic mean over {n_masks} masks stays "
     "farther from "
     f"weight scaling than the geometric mean: paired difference of the gaps "
     f"{interval(arith_minus_geo, 5)} (95% CI over {n_seeds} seeds, excludes zero).",
 )
-claims.add(
+claims.claim(
     bool(falls.all()),
     "With one hidden layer, the geometric mean's gap to weight scaling falls more "
     f"than five-fold from N = 1 to N = {n_masks} for every seed, as an unbiased "
@@ -502,17 +501,11 @@ deeper_sentence = (
     f"scaling than with one: paired difference {interval(deep_minus_shallow, 5)}"
 )
 if excludes_zero(deep_minus_shallow) and deep_minus_shallow["mean"] > 0:
-    claims.add(
-        True,
-        deeper_sentence + " (excludes zero): weight scaling is an "
-        "approximation there, though a close one.",
-    )
+    claims.note(deeper_sentence + " (excludes zero): weight scaling is an "
+                "approximation there, though a close one.")
 else:
-    claims.add(
-        True,
-        deeper_sentence + " (includes zero): at this size the approximation "
-        "error is within the Monte-Carlo noise.",
-    )
+    claims.note(deeper_sentence + " (includes zero): at this size the approximation "
+                "error is within the Monte-Carlo noise.")
 display(Markdown(claims.sentences[-1]))
 
 # %% [markdown]
@@ -579,19 +572,19 @@ seqdrop.savefig(fig, "00_predictions")
 plt.show()
 
 # %%
-claims.add(
+claims.claim(
     excludes_zero(forgot) and forgot["mean"] < 0,
     f"Forgetting eval() lowers test accuracy: one random mask minus weight scaling "
     f"{interval(forgot, 2, scale=100, unit=' pt')}, and two calls disagree on "
     f"{interval(flips, 1, scale=100, unit='%')} of the test images.",
 )
 mc_within = not excludes_zero(mc_vs_ws)
-claims.add(
+claims.claim(
     excludes_zero(nll_arith_ws) and nll_arith_ws["mean"] > 0,
     f"The arithmetic (MC) mean has a higher test NLL than weight scaling: "
     f"{interval(nll_arith_ws, 4)}, a less confident average of the same sub-networks.",
 )
-claims.add(
+claims.claim(
     abs(mc_vs_ws["ci_low"]) < 0.01 and abs(mc_vs_ws["ci_high"]) < 0.01,
     f"The arithmetic (MC) mean and weight scaling differ in test accuracy by "
     f"{interval(mc_vs_ws, 2, scale=100, unit=' pt')}: less than one percentage point "
@@ -741,7 +734,7 @@ display(Markdown(claims.markdown()))
 # :class: dropdown
 # With a linear output, the mean output over masks equals the weight-scaled output: it is the
 # *arithmetic* mean of the sub-networks' outputs (there is no softmax to make the two means
-# differ). Check it with `sample_logits` on a model whose last layer is linear.
+# differ). Check it with `seqdrop.nn.mc_samples` on a model whose last layer is linear.
 # ```
 #
 # 4. **Measure.** Put dropout on the input as well (`input_dropout=0.2` in

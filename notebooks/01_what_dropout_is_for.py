@@ -53,31 +53,21 @@ rates = [0.0, 0.2, 0.5, 0.7, 0.9]  # dropout rates of the rate sweep
 base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 5  # trainings per configuration
 scheduler = None  # None: a local Dask cluster; "serial"; or tcp://host:8786
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (
-    ParameterError,
-    check_bool,
-    check_float,
-    check_int,
-    check_probability,
-    check_scheduler,
-)
+from seqdrop.course import (check_parameters, check_probability, check_scheduler, integer,
+                            list_of, seed)
 
-p = check_probability("p", p)
-train_size = check_int("train_size", train_size, 100, 4000)
-epochs = check_int("epochs", epochs, 1, 10_000)
-hidden = check_int("hidden", hidden, 1, 4096)
-if not isinstance(rates, list) or len(rates) < 2 or 0.0 not in rates or p not in rates:
-    raise ParameterError(
-        f"parameter 'rates' = {rates!r} must be a list holding 0.0 and p"
-    )
-rates = [check_probability(f"rates[{i}]", r) for i, r in enumerate(rates)]
-base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
-n_seeds = check_int("n_seeds", n_seeds, 2, 100)
-scheduler = check_scheduler("scheduler", scheduler)
-check_claims = check_bool("check_claims", check_claims)
+params = check_parameters(globals(), {
+    "p": check_probability,
+    "train_size": integer(100, 4000),
+    "epochs": integer(1, 10_000),
+    "hidden": integer(1, 4096),
+    "rates": list_of(check_probability, min_len=2, including=[0.0]),
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "scheduler": check_scheduler,
+}, rules=[("rates", lambda v: v["p"] in v["rates"], "hold p")])
 
 # %%
 import matplotlib.pyplot as plt
@@ -88,17 +78,12 @@ from IPython.display import Markdown, display
 from torch import nn
 
 import seqdrop
-from seqdrop.course import record_finding, setup_figures
-from seqdrop.experiments.evidence import Claims, excludes_zero, interval, mean_interval
+from seqdrop.course import excludes_zero, interval, mean_interval, record_finding, setup
 from seqdrop.models import FeedForwardNet
 from seqdrop.course.regularizers import mnist_subset, train_regularized_mlp
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 
-torch.set_num_threads(1)
-setup_figures()  # the course style: seaborn theme, 100 dpi
-pd.set_option("display.precision", 4)
-claims = Claims(check=check_claims)
-seeds = list(range(base_seed, base_seed + n_seeds))
+seeds, claims = setup("01_what_dropout_is_for", params, precision=4)
 common = {"hidden": hidden, "train_size": train_size, "epochs": epochs}
 
 # %% [markdown]
@@ -218,14 +203,14 @@ rise_none = (
     at_last_epoch(0.0, "test_loss")
     - curves[curves["p"] == 0.0].groupby("seed")["test_loss"].min()
 )
-claims.add(
+claims.claim(
     bool((turn_none < epochs).all() and (rise_none > 0).all()),
     f"Without dropout the test loss turns up: its minimum comes at epoch "
     f"{int(turn_none.min())}–{int(turn_none.max())} of {epochs} for every seed, "
     "and it ends "
     f"{mean_ci(rise_none)[0]:.3f} above that minimum on average.",
 )
-claims.add(
+claims.claim(
     bool((turn_drop > turn_none).all()),
     f"With dropout {p:g} the minimum of the test loss comes later for every seed "
     f"(epoch {int(turn_drop.min())}–{int(turn_drop.max())}).",
@@ -292,19 +277,19 @@ loss_row = paired_difference(
     rate_trials, "test_loss", by="p", a=p, b=0.0, within=[]
 ).iloc[0]
 seqdrop.record("dropout_gain", float(row["mean"]))
-claims.add(
+claims.claim(
     excludes_zero(loss_row) and loss_row["mean"] < 0,
     f"After {epochs} epochs, dropout {p:g} lowers the test loss: "
     f"{interval(loss_row, 3)} against no dropout (paired over {n_seeds} seeds).",
 )
-acc_sentence = claims.add(
+acc_sentence = claims.null(
     not (excludes_zero(row) and row["mean"] > 0),
     "Its effect on test accuracy is not measurable: "
     f"{interval(row, 2, scale=100, unit=' pt')}, an interval that does not lie above "
     "zero.",
 )
 worst = vs_none.set_index("a").loc[max(rates)]
-claims.add(
+claims.claim(
     worst["mean"] < row["mean"] and worst["mean"] < 0,
     f"Too much dropout costs accuracy: p = {max(rates):g} changes it by "
     f"{interval(worst, 2, scale=100, unit=' pt')}.",
@@ -484,7 +469,7 @@ def share(method: str) -> float:
     return float(weights[weights["method"] == method]["w_near_zero"].mean())
 
 
-claims.add(
+claims.claim(
     share("L1") > 2 * share("none") and share("L1") > 2 * share("dropout"),
     f"L1 makes the first layer sparse: {share('L1'):.0%} of its weights are below "
     f"1e-3 in size, against {share('none'):.0%} without regularisation and "
@@ -509,27 +494,27 @@ aug_vs_drop = pair("augmentation", "dropout")
 combo_vs_aug = pair("dropout + augmentation", "augmentation")
 es_vs_none = pair("none + early stopping", "none")
 drop_tuned = pair("dropout", "none")
-claims.add(
+claims.claim(
     excludes_zero(aug_vs_drop) and aug_vs_drop["mean"] > 0,
     f"Augmentation, which knows that digits may shift, beats dropout here by "
     f"{interval(aug_vs_drop, 2, scale=100, unit=' pt')}.",
 )
 finding("mlp_augmentation_minus_dropout_acc", aug_vs_drop, claims.sentences[-1], 100,
         "pt")
-claims.add(
+claims.null(
     not (excludes_zero(drop_tuned) and drop_tuned["mean"] > 0),
     f"Tuned dropout ({settings['dropout']}) does not measurably beat no regularisation "
     f"in accuracy: {interval(drop_tuned, 2, scale=100, unit=' pt')} (the interval does "
     "not lie above zero).",
 )
 finding("mlp_tuned_dropout_minus_none_acc", drop_tuned, claims.sentences[-1], 100, "pt")
-claims.add(
+claims.null(
     not (excludes_zero(combo_vs_aug) and combo_vs_aug["mean"] > 0),
     "Dropout does not measurably add to augmentation: dropout + augmentation − "
     f"augmentation = {interval(combo_vs_aug, 2, scale=100, unit=' pt')} (the interval "
     "does not lie above zero).",
 )
-claims.add(
+claims.null(
     not excludes_zero(es_vs_none),
     f"Early stopping on validation accuracy alone changes test accuracy by "
     f"{interval(es_vs_none, 2, scale=100, unit=' pt')}: within noise (the interval "

@@ -55,38 +55,26 @@ n_seeds = 3  # trainings per variant (and networks per noise measurement: 2 × n
 n_masks = 50  # masks per input in the noise measurement
 scheduler = None  # None: a local Dask cluster; "serial"; or tcp://host:8786
 interactive = None  # mask viewer: None -> sliders in JupyterLab, else a figure
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
 from seqdrop.experiments.mask_sites import VARIANTS
-from seqdrop.course import (
-    ParameterError,
-    check_bool,
-    check_choice,
-    check_int,
-    check_probability,
-    check_scheduler,
-)
+from seqdrop.course import (check_bool, check_parameters, check_scheduler, integer, list_of,
+                            number, one_of, optional, seed)
 
-p = check_probability("p", p)
-if p == 0.0:
-    raise ParameterError("parameter 'p' = 0.0 is outside the allowed range (0, 1)")
-hidden = check_int("hidden", hidden, 2, 4096)
-train_size = check_int("train_size", train_size, 100, 4000)
-test_size = check_int("test_size", test_size, 100, 4500 - train_size)
-epochs = check_int("epochs", epochs, 1, 10_000)
-if not isinstance(variants, list) or "none" not in variants:
-    raise ParameterError(
-        f"parameter 'variants' = {variants!r} must be a list holding 'none'"
-    )
-variants = [check_choice(f"variants[{i}]", v, VARIANTS) for i, v in enumerate(variants)]
-base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
-n_seeds = check_int("n_seeds", n_seeds, 2, 100)
-n_masks = check_int("n_masks", n_masks, 2, 10_000)
-scheduler = check_scheduler("scheduler", scheduler)
-if interactive is not None:
-    interactive = check_bool("interactive", interactive)
-check_claims = check_bool("check_claims", check_claims)
+params = check_parameters(globals(), {
+    "p": number(0, 1, low_closed=False, high_closed=False),
+    "hidden": integer(2, 4096),
+    "train_size": integer(100, 4000),
+    "test_size": integer(100, 4400),
+    "epochs": integer(1, 10_000),
+    "variants": list_of(one_of(*VARIANTS), including=["none"]),
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "n_masks": integer(2, 10_000),
+    "scheduler": check_scheduler,
+    "interactive": optional(check_bool),
+}, rules=[("test_size", lambda v: v["train_size"] + v["test_size"] <= 4500,
+           "leave train_size + test_size <= 4500 (the MNIST subset)")])
 
 # %%
 import matplotlib.pyplot as plt
@@ -97,8 +85,7 @@ import torch
 from IPython.display import Markdown, display
 
 import seqdrop
-from seqdrop.course import record_finding, setup_figures
-from seqdrop.experiments.evidence import Claims, excludes_zero, interval, mean_interval
+from seqdrop.course import excludes_zero, interval, mean_interval, record_finding, setup
 from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
 from seqdrop.experiments.mask_sites import (draw_mask_sites, mask_viewer, plot_masks,
                                             sample_masks)
@@ -108,11 +95,7 @@ from seqdrop.course.elman_masks import (latch_retention, state_deviation,
                                               train_rnn_variant)
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 
-torch.set_num_threads(1)
-setup_figures()  # the course style: seaborn theme, 100 dpi
-pd.set_option("display.precision", 4)
-claims = Claims(check=check_claims)
-seeds = list(range(base_seed, base_seed + n_seeds))
+seeds, claims = setup("02_vanilla_rnn", params, precision=4)
 
 # %% [markdown]
 # ## 1. The Elman cell, and where a mask can act
@@ -239,7 +222,7 @@ end = latch[latch["t"] == T].pivot(index="draw", columns="mask", values="retenti
 step_T, seq_T = mean_ci(end["per step"].to_numpy()), mean_ci(
     end["per sequence"].to_numpy()
 )
-claims.add(
+claims.claim(
     step_T[2] < 0.05 and abs(seq_T[0] - (1 - p)) < 0.05,
     f"After {T} steps a per-step recurrent mask leaves {step_T[0]:.1%} of the "
     "stored bits "
@@ -297,7 +280,7 @@ dev_diff = dict(
 )
 dev_step = mean_ci(last["per step"].to_numpy())
 rel = abs(dev_diff["mean"]) / dev_step[0]
-claims.add(
+claims.claim(
     rel < 0.2,
     "In the random network both masks move the state equally far: at "
     f"t = {T} the relative deviation is {dev_step[0]:.2f} per step and the "
@@ -375,7 +358,7 @@ plt.show()
 
 # %%
 curve_none = history[history["variant"] == "none"].groupby("epoch")["val_acc"].mean()
-claims.add(
+claims.claim(
     curve_none.iloc[-1] > curve_none.iloc[len(curve_none) // 2 - 1],
     f"Without dropout, validation accuracy is still rising: "
     f"{curve_none.iloc[len(curve_none) // 2 - 1]:.3f} at epoch {len(curve_none) // 2}, "
@@ -465,7 +448,7 @@ for a, b in contrasts:
         f"{VARIANTS[a].label} − {VARIANTS[b].label}: "
         f"{interval(row, 2, scale=100, unit=' pt')} ({verdict(row, 'better', 'worse')})"
     )
-    claims.add(True, sentences[-1])
+    claims.note(sentences[-1])
 display(Markdown("\n".join(f"- {s}" for s in sentences)))
 
 # %%
@@ -476,7 +459,7 @@ gaps = {v: mean_ci(trials[trials["variant"] == v]["gap"].to_numpy())[0] for v in
 fit_sentence = "Training accuracy (masks on) against no dropout: " + "; ".join(
     f"{VARIANTS[r['a']].label} {interval(r, 1, scale=100, unit=' pt')}"
     f" ({verdict(r, 'higher', 'lower')})" for _, r in fit.iterrows())
-claims.add(True, fit_sentence + ".")
+claims.note(fit_sentence + ".")
 display(Markdown(claims.sentences[-1]))
 
 # %% [markdown]

@@ -64,38 +64,32 @@ memory_p = 0.25  # drop rate in the placement and memory measurements
 base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 3  # trainings per configuration
 scheduler = None  # None: local Dask cluster; "serial"; or an address tcp://host:8786
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (ParameterError, check_bool, check_choice, check_float,
-                            check_int, check_probability, check_scheduler)
+from seqdrop.course import (check_parameters, check_probability, check_scheduler, fraction,
+                            integer, list_of, one_of, seed)
 from seqdrop.experiments.variants import RECIPES
 
-p = check_probability("p", p)
-train_tokens = check_int("train_tokens", train_tokens, 1_000, 929_589)
-valid_tokens = check_int("valid_tokens", valid_tokens, 500, 73_760)
-embedding_size = check_int("embedding_size", embedding_size, 1, 4096)
-hidden_size = check_int("hidden_size", hidden_size, 1, 4096)
-epochs = check_int("epochs", epochs, 1, 1000)
-decay_start = check_int("decay_start", decay_start, 0, 1000)
-lr_decay = check_float("lr_decay", lr_decay, 0.0, 1.0, low_closed=False)
-batch_size = check_int("batch_size", batch_size, 1, 1024)
-digits_p = check_probability("digits_p", digits_p)
-digits_params = check_int("digits_params", digits_params, 1_000, 10_000_000)
-digits_fraction = check_float("digits_fraction", digits_fraction, 0.0, 1.0,
-                              low_closed=False)
-digits_epochs = check_int("digits_epochs", digits_epochs, 1, 1000)
-if (not isinstance(digits_recipes, list) or "none" not in digits_recipes
-        or len(digits_recipes) < 2):
-    raise ParameterError(f"parameter 'digits_recipes' = {digits_recipes!r} must be a "
-                         "list of recipes that includes 'none' and at least one other")
-digits_recipes = [check_choice(f"digits_recipes[{i}]", r, RECIPES)
-                  for i, r in enumerate(digits_recipes)]
-memory_p = check_probability("memory_p", memory_p)
-base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
-n_seeds = check_int("n_seeds", n_seeds, 2, 100)
-scheduler = check_scheduler("scheduler", scheduler)
-check_claims = check_bool("check_claims", check_claims)
+params = check_parameters(globals(), {
+    "p": check_probability,
+    "train_tokens": integer(1_000, 929_589),
+    "valid_tokens": integer(500, 73_760),
+    "embedding_size": integer(1, 4096),
+    "hidden_size": integer(1, 4096),
+    "epochs": integer(1, 1000),
+    "decay_start": integer(0, 1000),
+    "lr_decay": fraction,
+    "batch_size": integer(1, 1024),
+    "digits_p": check_probability,
+    "digits_params": integer(1_000, 10_000_000),
+    "digits_fraction": fraction,
+    "digits_epochs": integer(1, 1000),
+    "digits_recipes": list_of(one_of(*RECIPES), min_len=2, including=["none"]),
+    "memory_p": check_probability,
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "scheduler": check_scheduler,
+})
 
 # %%
 import matplotlib.pyplot as plt
@@ -104,8 +98,7 @@ import seaborn as sns
 import torch
 from IPython.display import Markdown, display
 
-from seqdrop.course import record, record_finding, savefig, setup_figures
-from seqdrop.experiments.evidence import Claims, excludes_zero, interval
+from seqdrop.course import excludes_zero, interval, record, record_finding, savefig, setup
 from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
 from seqdrop.course.gru_masks import carry_identity_error, placement_noise
 from seqdrop.course.memory_loss import SITES, memory_curve
@@ -114,11 +107,7 @@ from seqdrop.sweep import paired_difference, sweep
 from seqdrop.experiments.variant_trials import (classifier_recipe, lm_recipe,
                                                 recipe_differences)
 
-torch.set_num_threads(1)
-setup_figures()
-pd.set_option("display.precision", 3)
-claims = Claims(check=check_claims)
-seeds = list(range(base_seed, base_seed + n_seeds))
+seeds, claims = setup("04_gru", params, precision=3)
 
 # %% [markdown]
 # ## 1. Three places for the recurrent mask
@@ -172,12 +161,12 @@ noise
 
 # %%
 ratios = noise.set_index("placement")["noise_ratio"]
-claims.add(
+claims.claim(
     ratios["reset after, carry dropped"] > 2,
     f"Dropping the carry puts {ratios['reset after, carry dropped']:.1f}× the noise of "
     "seqdrop's placement into $h_t$.",
 )
-claims.add(
+claims.claim(
     abs(ratios["reset before, carry kept"] - 1) < 0.1,
     f"The two reset layouts differ by "
     f"{abs(ratios['reset before, carry kept'] - 1):.0%} "
@@ -208,7 +197,7 @@ plt.show()
 
 # %%
 at_10 = memory[memory["t"] == 10].set_index("site")["memory"]
-claims.add(
+claims.claim(
     at_10["state per step"] < 0.05
     and at_10["recurrent per sequence"] > 0.7 * at_10["none"],
     f"After 10 steps, a fresh mask on the whole $h_{{t-1}}$ leaves $R^2$ = "
@@ -257,12 +246,12 @@ ppl = lm_trials.pivot(index="seed", columns="recipe", values="val_ppl")
 gap = lm_trials.pivot(index="seed", columns="recipe", values="gap")
 last = lm_trials.pivot(index="seed", columns="recipe", values="best_epoch")
 zaremba_row = lm_vs_none.set_index("a").loc["zaremba"]
-claims.add(
+claims.claim(
     bool((last["none"] == epochs).all()),
     f"Without dropout the GRU does not overfit in validation perplexity within "
     f"{epochs} epochs: its best epoch is the last one on every seed.",
 )
-claims.add(
+claims.claim(
     bool((ppl["zaremba"] < ppl["none"]).all() and (gap["zaremba"] < gap["none"]).all()),
     "Zaremba's recipe gives the GRU a lower best validation perplexity and a narrower "
     f"gap (validation − training perplexity) than no dropout on each of the {n_seeds} "
@@ -273,8 +262,7 @@ claims.add(
 lm_beats = lm_vs_none[lm_vs_none["ci_high"] < 0]["a"].tolist()
 lm_worse = lm_vs_none[lm_vs_none["ci_low"] > 0]["a"].tolist()
 narrower = [r for r in lm_order if r != "none" and (gap[r] < gap["none"]).all()]
-claims.add(
-    True,  # a reading of the tables above, whatever they say
+claims.note(
     f"Paired intervals against no dropout: lower perplexity for "
     f"{', '.join(lm_beats) or 'no recipe'}, higher for "
     f"{', '.join(lm_worse) or 'no recipe'}, "
@@ -350,7 +338,7 @@ loss = digits.pivot_table(index="seed", columns=["cell", "recipe"], values="val_
 zaremba_cells = [c for c in ("gru", "lstm")
                  if (loss[(c, "zaremba")] < loss[(c, "none")]).all()]
 zaremba_gain = gains_table.set_index(["cell", "variant"]).loc[("gru", "zaremba")]
-claims.add(
+claims.claim(
     zaremba_cells == ["gru", "lstm"],
     "Zaremba's per-step masks give the GRU and the LSTM a lower best validation loss "
     f"than no dropout on each of the {n_seeds} seeds; for the GRU the loss is "
@@ -358,8 +346,7 @@ claims.add(
     + ("a difference" if excludes_zero(zaremba_gain) else
        "the interval includes zero: not yet a difference") + ").",
 )
-claims.add(
-    True,  # a reading of the table below
+claims.note(
     f"Paired intervals of the relative gain over no dropout: {len(digits_better)} of the "
     f"{len(gains_table)} (cell, recipe) pairs lower the validation loss"
     + (" (" + ", ".join(digits_better["cell"] + " " + digits_better["variant"]) + ")"
@@ -405,7 +392,7 @@ def verdict(row: pd.Series) -> str:
 
 by_pair = cells.set_index(["a", "b"])
 over_rnn = [by_pair.loc[(c, "rnn_tanh")] for c in ("gru", "lstm")]
-claims.add(
+claims.claim(
     all(excludes_zero(r) and r["mean"] > 0 for r in over_rnn),
     "At equal parameter count, each with its best recipe, the GRU and the LSTM both "
     "classify the spoken digits better than the vanilla RNN: test accuracy "
@@ -418,8 +405,7 @@ for row in over_rnn:
                    n_seeds=int(row["n"]), claim=claims.sentences[-1],
                    source="04, spoken digits, best recipe per cell")
 gru_lstm = by_pair.loc[("gru", "lstm")]
-claims.add(
-    True,  # a reading of the table above
+claims.note(
     f"GRU − LSTM: {interval(gru_lstm, 3)} "
     f"({verdict(pd.Series({**gru_lstm.to_dict(), 'a': 'gru', 'b': 'lstm'}))}).",
 )

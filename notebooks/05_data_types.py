@@ -59,30 +59,27 @@ batch_size = 16  # sequences (classifiers) or parallel streams (language model) 
 base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 3  # trainings per configuration
 scheduler = None  # None: local Dask cluster; "serial"; or a Dask address tcp://host:8786
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
-                            check_positive, check_scheduler)
+from seqdrop.course import (check_parameters, check_positive, check_scheduler, fraction,
+                            integer, one_of, seed)
 from seqdrop.experiments.recipes import check_rates, check_variants
 
-fraction = dict(low=0.0, high=1.0, low_closed=False)
-globals().update(check_all({
-    "cell": lambda: check_choice("cell", cell, ["lstm", "gru"]),
-    "hidden_size": lambda: check_int("hidden_size", hidden_size, 1, 4096),
-    "variants": lambda: check_variants("variants", variants),
-    "rates": lambda: check_rates("rates", rates),
-    "text_tokens": lambda: check_int("text_tokens", text_tokens, 2_000, 393_042),
-    "audio_fraction": lambda: check_float("audio_fraction", audio_fraction, **fraction),
-    "image_fraction": lambda: check_float("image_fraction", image_fraction, **fraction),
-    "epochs": lambda: check_int("epochs", epochs, 1, 1000),
-    "lr": lambda: check_positive("lr", lr),
-    "batch_size": lambda: check_int("batch_size", batch_size, 1, 1024),
-    "base_seed": lambda: check_int("base_seed", base_seed, 0, 2**31 - 1),
-    "n_seeds": lambda: check_int("n_seeds", n_seeds, 2, 100),
-    "scheduler": lambda: check_scheduler("scheduler", scheduler),
-    "check_claims": lambda: check_bool("check_claims", check_claims),
-}))
+params = check_parameters(globals(), {
+    "cell": one_of("lstm", "gru"),
+    "hidden_size": integer(1, 4096),
+    "variants": check_variants,
+    "rates": check_rates,
+    "text_tokens": integer(2_000, 393_042),
+    "audio_fraction": fraction,
+    "image_fraction": fraction,
+    "epochs": integer(1, 1000),
+    "lr": check_positive,
+    "batch_size": integer(1, 1024),
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "scheduler": check_scheduler,
+})
 
 # %%
 import matplotlib.pyplot as plt
@@ -90,8 +87,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
+from IPython.display import Markdown, display
 
-from seqdrop.course import record, record_finding, savefig, setup_figures
+from seqdrop.course import interval, record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
 from seqdrop.course.rate_selection import (best_settings, effects, relative_change,
@@ -102,19 +100,9 @@ from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_dropouts,
 from seqdrop.experiments.variant_gains import record_recipe_gains
 from seqdrop.sweep import sweep
 
-torch.set_num_threads(1)
-setup_figures()
-pd.set_option("display.precision", 3)
-seeds = list(range(base_seed, base_seed + n_seeds))
+seeds, claims = setup("05_data_types", params, precision=3)
 DATA = {"text": "ptb-char", "audio": "fsdd-mfcc", "images": "mnist-rows"}
 KIND = {v: k for k, v in DATA.items()}
-
-
-def claim(condition: bool, sentence: str) -> str:
-    """Assert a sentence of the text (course and paper profiles); return it for the recap."""
-    if check_claims:
-        assert condition, f"claim does not hold for this run: {sentence}"
-    return sentence
 
 
 # %% [markdown]
@@ -322,15 +310,12 @@ transfer
 # assertion in the course profile.
 
 # %%
-def ci(m: float, lo: float, hi: float, unit: str = "") -> str:
-    return f"{m:+.1f}{unit} [{lo:+.1f}, {hi:+.1f}]"
-
-
+GAIN = ("gain", "gain_low", "gain_high")
 found = best.assign(
     **{"best rate [95% interval]": lambda b: [f"{r:g} [{lo:g}, {hi:g}]" for r, lo, hi in
                                              zip(b["best"], b["low"], b["high"])],
-       "test gain [95% CI]": lambda b: [ci(g, lo, hi) for g, lo, hi in
-                                        zip(b["gain"], b["gain_low"], b["gain_high"])],
+       "test gain [95% CI]": lambda b: [interval(r, 1, signed=True, keys=GAIN)
+                                        for _, r in b.iterrows()],
        "metric": lambda b: b["data"].map(ERROR_METRIC)}
 )[["kind", "variant", "best rate [95% interval]", "test gain [95% CI]", "metric", "helps"]]
 for _, w in winners.iterrows():
@@ -346,39 +331,49 @@ text_rise = by_kind["text"].sort_values("mean").iloc[0]
 text_half = by_kind["text"][by_kind["text"]["setting"].str.endswith(f" {max(rates):g}")]
 worst = eff.loc[eff.groupby("kind")["mean"].idxmax()].set_index("kind")
 best_by_kind = best.groupby("kind")
+
+
+def largest_drop(kind: str) -> str:
+    """The setting with the lowest mean change of the test error, and its paired interval."""
+    r = by_kind[kind].sort_values("mean").iloc[0]
+    return f"the most favourable, {r['setting']}: {interval(r, 1, signed=True)} points"
+
+
+winner_gains = "; ".join(
+    f"{KIND[w['data']]} {w['best']} {interval(w, 2, signed=True, keys=GAIN)}"
+    for _, w in winners.iterrows())
 sentences = [
-    claim(bool((base.loc[base["kind"] == "text", "best_epoch"] == epochs).all()),
-          f"Without dropout, the character model reaches its lowest validation loss at the "
-          f"last epoch ({epochs}) for every seed: at this budget it is still learning, "
-          "not overfitting."),
-    claim(bool((by_kind["text"]["mean"] > 0).all())
-          and bool(text_half["higher"].all()),
-          f"On text, every variant at every rate raises the mean test bits per character "
-          f"(the mildest, {text_rise['setting']}: {text_rise['mean']:+.3f} bpc "
-          f"[{text_rise['ci_low']:+.3f}, {text_rise['ci_high']:+.3f}]), and at rate "
-          f"{max(rates):g} every variant's paired interval lies above zero."),
-    claim(bool((best.loc[best["kind"] == "text", "best"] == 0).all()),
-          "Chosen on validation data, the best rate on text is 0 for every variant."),
-    claim(not by_kind["audio"]["lower"].any(),
-          "On audio, no variant at any rate lowers the test error beyond noise (no paired "
-          "interval lies below zero)."),
-    claim(worst.loc["audio", "setting"] == "gal 0.5" and bool(worst.loc["audio", "higher"]),
-          f"The most harmful setting on audio is Gal's variant at rate 0.5: it raises the "
-          f"error by {worst.loc['audio', 'mean']:.1f} points "
-          f"[{worst.loc['audio', 'ci_low']:.1f}, {worst.loc['audio', 'ci_high']:.1f}], "
-          "paired over seeds."),
-    claim(not by_kind["images"]["lower"].any(),
-          "On images, no variant at any rate lowers the test error beyond noise (no paired "
-          "interval lies below zero)."),
-    claim(bool((winners.loc[winners["data"] == DATA["text"], "best"] == "none").all())
-          and not winners["helps"].any(),
-          "Chosen among all settings on validation data, no dropout wins on text; where a "
-          "dropout setting wins on validation (audio or images, depending on the seeds), "
-          "its test gain is within noise: no winner's paired interval lies above zero."),
-    claim(bool((transfer.loc[transfer["target"] == "text", "gain"] < 0).all()),
-          "Applied to text, the best dropout setting of every data type raises the mean "
-          "test bits per character: nothing tuned elsewhere helps a model that is still "
-          "underfitting."),
+    claims.claim(bool((base.loc[base["kind"] == "text", "best_epoch"] == epochs).all()),
+                 f"Without dropout, the character model reaches its lowest validation loss at the "
+                 f"last epoch ({epochs}) for every seed: at this budget it is still learning, "
+                 "not overfitting."),
+    claims.claim(bool((by_kind["text"]["mean"] > 0).all())
+                 and bool(text_half["higher"].all()),
+                 f"On text, every variant at every rate raises the mean test bits per character "
+                 f"(the mildest, {text_rise['setting']}: {interval(text_rise, 3, signed=True, unit=' bpc')}"
+                 "), and at rate "
+                 f"{max(rates):g} every variant's paired interval lies above zero."),
+    claims.claim(bool((best.loc[best["kind"] == "text", "best"] == 0).all()),
+                 "Chosen on validation data, the best rate on text is 0 for every variant."),
+    claims.null(not by_kind["audio"]["lower"].any(),
+                "On audio, no variant at any rate lowers the test error beyond noise (no "
+                f"paired interval lies below zero; {largest_drop('audio')})."),
+    claims.claim(worst.loc["audio", "setting"] == "gal 0.5" and bool(worst.loc["audio", "higher"]),
+                 f"The most harmful setting on audio is Gal's variant at rate 0.5: it raises the "
+                 f"error by {interval(worst.loc['audio'], 1, unit=' points')}, paired over seeds."),
+    claims.null(not by_kind["images"]["lower"].any(),
+                "On images, no variant at any rate lowers the test error beyond noise (no "
+                f"paired interval lies below zero; {largest_drop('images')})."),
+    claims.null(bool((winners.loc[winners["data"] == DATA["text"], "best"] == "none").all())
+                and not winners["helps"].any(),
+                "Chosen among all settings on validation data, no dropout wins on text; where "
+                "a dropout setting wins on validation (audio or images, depending on the "
+                "seeds), its test gain is within noise: no winner's paired interval lies "
+                f"above zero ({winner_gains})."),
+    claims.claim(bool((transfer.loc[transfer["target"] == "text", "gain"] < 0).all()),
+                 "Applied to text, the best dropout setting of every data type raises the mean "
+                 "test bits per character: nothing tuned elsewhere helps a model that is still "
+                 "underfitting."),
 ]
 for kind, row in worst.iterrows():
     record(f"worst_setting_{kind}", row["setting"])
@@ -394,8 +389,7 @@ for _, w in winners.iterrows():
                    w["gain_high"], unit="bpc" if w["data"] == "ptb-char" else "points",
                    n_seeds=int(w["n"]),
                    claim=sentences[6], source=f"05 · winner on validation: {w['best']}")
-for s in sentences:
-    print("•", s)
+display(Markdown(claims.markdown()))
 
 # %% [markdown]
 # For the course summary (chapter 10), each variant at its validation-chosen rate is also

@@ -66,42 +66,39 @@ batch_size = 16  # sequences or parallel streams per step (every task)
 base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 3  # trainings per configuration
 scheduler = None  # None: local Dask cluster; "serial"; or a Dask address tcp://host:8786
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
-                            check_positive, check_scheduler)
+from seqdrop.course import (check_parameters, check_positive, check_scheduler, fraction,
+                            integer, one_of, optional, seed)
 from seqdrop.experiments.recipes import check_rates, check_variants
 
-globals().update(check_all({
-    "cell": lambda: check_choice("cell", cell, ["lstm", "gru"]),
-    "hidden_size": lambda: check_int("hidden_size", hidden_size, 1, 4096),
-    "variants": lambda: check_variants("variants", variants),
-    "rates": lambda: check_rates("rates", rates),
-    "lm_tokens": lambda: check_int("lm_tokens", lm_tokens, 1_000, 73_760),
-    "lm_epochs": lambda: check_int("lm_epochs", lm_epochs, 1, 1000),
-    "lm_eval_batches": lambda: None if lm_eval_batches is None else check_int(
-        "lm_eval_batches", lm_eval_batches, 1, 10_000),
-    "audio_fraction": lambda: check_float("audio_fraction", audio_fraction, 0.0, 1.0,
-                                          low_closed=False),
-    "audio_epochs": lambda: check_int("audio_epochs", audio_epochs, 1, 1000),
-    "window": lambda: check_int("window", window, 2, 600),
-    "forecast_epochs": lambda: check_int("forecast_epochs", forecast_epochs, 1, 1000),
-    "lr": lambda: check_positive("lr", lr),
-    "batch_size": lambda: check_int("batch_size", batch_size, 1, 1024),
-    "base_seed": lambda: check_int("base_seed", base_seed, 0, 2**31 - 1),
-    "n_seeds": lambda: check_int("n_seeds", n_seeds, 2, 100),
-    "scheduler": lambda: check_scheduler("scheduler", scheduler),
-    "check_claims": lambda: check_bool("check_claims", check_claims),
-}))
+params = check_parameters(globals(), {
+    "cell": one_of("lstm", "gru"),
+    "hidden_size": integer(1, 4096),
+    "variants": check_variants,
+    "rates": check_rates,
+    "lm_tokens": integer(1_000, 73_760),
+    "lm_epochs": integer(1, 1000),
+    "lm_eval_batches": optional(integer(1, 10_000)),
+    "audio_fraction": fraction,
+    "audio_epochs": integer(1, 1000),
+    "window": integer(2, 600),
+    "forecast_epochs": integer(1, 1000),
+    "lr": check_positive,
+    "batch_size": integer(1, 1024),
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "scheduler": check_scheduler,
+})
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import Markdown, display
 
-from seqdrop.course import record, record_finding, savefig, setup_figures
+from seqdrop.course import interval, record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_sunspots, persistence_forecast, sunspots_series
 from seqdrop.course.rate_selection import best_settings, effects, with_baseline
@@ -111,20 +108,10 @@ from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_grid,
 from seqdrop.experiments.variant_gains import record_recipe_gains
 from seqdrop.sweep import mean_ci, sweep
 
-torch.set_num_threads(1)
-setup_figures()
-pd.set_option("display.precision", 3)
-seeds = list(range(base_seed, base_seed + n_seeds))
+seeds, claims = setup("06_tasks", params, precision=3)
 TASKS = {"language modelling": "ptb-word", "classification": "fsdd-mfcc",
          "forecasting": "sunspots"}
 TASK = {v: k for k, v in TASKS.items()}
-
-
-def claim(condition: bool, sentence: str) -> str:
-    """Assert a sentence of the text (course and paper profiles); return it for the recap."""
-    if check_claims:
-        assert condition, f"claim does not hold for this run: {sentence}"
-    return sentence
 
 
 # %% [markdown]
@@ -259,33 +246,47 @@ fc_rmse = mean_ci(none_fc["test_error"])
 wd_lm = task_eff["language modelling"].filter(like="weight_drop", axis=0)
 lm_half = task_eff["language modelling"].loc[[f"zaremba {max(rates):g}", f"gal {max(rates):g}"]]
 lm_sure = lm_half[lm_half["lower"]]
+
+
+def largest_drop(effects: pd.DataFrame, unit: str) -> str:
+    """The setting with the lowest mean change of the test error, and its paired interval."""
+    if effects.empty:
+        return "no such setting in this run"
+    r = effects.sort_values("mean").iloc[0]
+    return f"the most favourable, {r.name}: {interval(r, 1, signed=True)} {unit}"
+
+
 sentences = [
-    claim(lm["best"] != "none",
-          f"For language modelling the setting chosen on validation data uses dropout "
-          f"({lm['best']}; test perplexity {lm['test_best']:.0f} against "
-          f"{lm['test_baseline']:.0f} without dropout)."),
-    claim(bool((lm_half["mean"] < 0).all()) and len(lm_sure) > 0,
-          f"Zaremba's and Gal's variants at rate {max(rates):g} both lower the mean test "
-          "perplexity, and for at least one of them the paired 95% interval lies entirely "
-          "below zero (" + "; ".join(f"{i}: {r['mean']:+.0f} [{r['ci_low']:+.0f}, "
-                                     f"{r['ci_high']:+.0f}]" for i, r in lm_half.iterrows())
-          + ")."),
-    claim(not wd_lm["lower"].any(),
-          "Weight drop on $W_{hh}$ alone does not lower the language model's perplexity "
-          "beyond noise at either rate: the masks on the inputs and outputs do the work."),
-    claim(not task_eff["classification"]["lower"].any(),
-          "For classification (spoken digits), no setting lowers the test error beyond "
-          "noise, as in chapter 05."),
-    claim(fc_rmse[2] >= persistence_rmse,
-          f"Without dropout, the forecaster is not clearly better than persistence: its test "
-          f"RMSE is {fc_rmse[0]:.1f} [{fc_rmse[1]:.1f}, {fc_rmse[2]:.1f}] against "
-          f"{persistence_rmse:.1f}, so within {forecast_epochs} epochs it learns little "
-          "beyond 'next month is like this month'."),
-    claim(not task_eff["forecasting"]["lower"].any(),
-          "For forecasting, no setting lowers the test RMSE beyond noise."),
-    claim(lm["best"] != "none" and cls["best"] != lm["best"] and fcst["best"] != lm["best"],
-          "The setting that wins for language modelling is not the one that wins for "
-          "classification or forecasting: the best rate depends on the task."),
+    claims.claim(lm["best"] != "none",
+                 f"For language modelling the setting chosen on validation data uses dropout "
+                 f"({lm['best']}; test perplexity {lm['test_best']:.0f} against "
+                 f"{lm['test_baseline']:.0f} without dropout)."),
+    claims.claim(bool((lm_half["mean"] < 0).all()) and len(lm_sure) > 0,
+                 f"Zaremba's and Gal's variants at rate {max(rates):g} both lower the mean "
+                 "test perplexity, and for at least one of them the paired 95% interval lies "
+                 "entirely below zero (" + "; ".join(
+                     f"{i}: {interval(r, 0, signed=True)}" for i, r in lm_half.iterrows())
+                 + ")."),
+    claims.null(not wd_lm["lower"].any(),
+                "Weight drop on $W_{hh}$ alone does not lower the language model's perplexity "
+                "beyond noise at either rate: the masks on the inputs and outputs do the work "
+                f"({largest_drop(wd_lm, 'perplexity')})."),
+    claims.null(not task_eff["classification"]["lower"].any(),
+                "For classification (spoken digits), no setting lowers the test error beyond "
+                f"noise, as in chapter 05 ({largest_drop(task_eff['classification'], 'points')})."),
+    claims.null(fc_rmse[2] >= persistence_rmse,
+                f"Without dropout, the forecaster is not clearly better than persistence: its "
+                f"test RMSE is {fc_rmse[0]:.1f} [{fc_rmse[1]:.1f}, {fc_rmse[2]:.1f}] against "
+                f"{persistence_rmse:.1f}, so within {forecast_epochs} epochs it learns little "
+                "beyond 'next month is like this month'."),
+    claims.null(not task_eff["forecasting"]["lower"].any(),
+                "For forecasting, no setting lowers the test RMSE beyond noise "
+                f"({largest_drop(task_eff['forecasting'], 'RMSE')})."),
+    claims.note(f"Chosen on validation data, the winning settings are {lm['best']} "
+                f"(language modelling), {cls['best']} (classification) and {fcst['best']} "
+                "(forecasting); whether the best rate depends on the task would need the "
+                "task × rate interaction with its own interval, which this chapter does not "
+                "measure."),
 ]
 record("persistence_rmse", persistence_rmse)
 record("forecast_rmse_no_dropout", fc_rmse[0])
@@ -303,8 +304,7 @@ for setting, r in lm_half.iterrows():
 record_finding("task_forecast_rmse_no_dropout", *fc_rmse[:3], unit="RMSE",
                n_seeds=int(fc_rmse[3]), claim=sentences[4],
                source=f"06 · persistence RMSE {persistence_rmse:.1f}")
-for s in sentences:
-    print("•", s)
+display(Markdown(claims.markdown()))
 
 # %% [markdown]
 # For the course summary (chapter 10), each variant at its validation-chosen rate is also

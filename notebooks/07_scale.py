@@ -74,35 +74,17 @@ bench_repeats = 3  # interleaved timing rounds (medians reported)
 base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 3  # trainings per configuration
 scheduler = None  # None: local Dask cluster; "serial"; or tcp://host:8786
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
 from seqdrop.benchmark import VARIANTS as BENCH_VARIANTS, parse_shapes
-from seqdrop.course import (ParameterError, check_all, check_bool, check_choice,
-                            check_float, check_int, check_positive, check_scheduler)
+from seqdrop.course import (ParameterError, check_parameters, check_positive,
+                            check_scheduler, fraction, integer, list_of, one_of, optional,
+                            seed)
 from seqdrop.experiments.recipes import VARIANTS as RECIPES, check_rates
 
 
-def check_sizes(name, value, check):
-    """A list of at least two different sizes, each passing ``check(key, value)``."""
-    if not isinstance(value, list) or len(value) < 2 or len(set(value)) != len(value):
-        raise ParameterError(f"parameter {name!r} = {value!r} must list at least two "
-                             "different sizes")
-    return sorted(check(f"{name}[{i}]", v) for i, v in enumerate(value))
-
-
-def count(low, high):
-    return lambda key, value: check_int(key, value, low, high)
-
-
-def check_names(name, value, known):
-    if not isinstance(value, list) or not value:
-        raise ParameterError(f"parameter {name!r} must be a non-empty list of "
-                             f"{list(known)}")
-    return [check_choice(f"{name}[{i}]", v, list(known)) for i, v in enumerate(value)]
-
-
 def check_shapes(name, value):
+    """A non-empty list of 'BxHxT' strings (batch x hidden x steps)."""
     try:
         assert isinstance(value, list) and value
         return parse_shapes(",".join(value))
@@ -111,34 +93,32 @@ def check_shapes(name, value):
                              "of 'BxHxT' strings, e.g. ['20x200x35']") from None
 
 
-globals().update(check_all({
-    "fractions": lambda: check_sizes("fractions", fractions, lambda k, v: check_float(
-        k, v, 0.0, 1.0, low_closed=False)),
-    "max_tokens": lambda: None if max_tokens is None else check_int(
-        "max_tokens", max_tokens, 2_000, 929_589),
-    "hidden_sizes": lambda: check_sizes("hidden_sizes", hidden_sizes, count(1, 4096)),
-    "rates": lambda: check_rates("rates", rates),
-    "variant": lambda: check_choice("variant", variant, list(RECIPES[1:])),
-    "epochs": lambda: check_int("epochs", epochs, 1, 1000),
-    "lr": lambda: check_positive("lr", lr),
-    "batch_size": lambda: check_int("batch_size", batch_size, 1, 1024),
-    "eval_batches": lambda: None if eval_batches is None else check_int(
-        "eval_batches", eval_batches, 1, 10_000),
-    "bench_device": lambda: check_choice("bench_device", bench_device, ["cpu", "cuda"]),
-    "bench_threads": lambda: check_int("bench_threads", bench_threads, 1, 256),
-    "bench_shapes": lambda: check_shapes("bench_shapes", bench_shapes),
-    "bench_variants": lambda: check_names("bench_variants", bench_variants,
-                                          BENCH_VARIANTS),
-    "growth_hidden": lambda: check_sizes("growth_hidden", growth_hidden,
-                                         count(1, 8192)),
-    "growth_steps": lambda: check_sizes("growth_steps", growth_steps,
-                                        count(1, 100_000)),
-    "bench_repeats": lambda: check_int("bench_repeats", bench_repeats, 1, 100),
-    "base_seed": lambda: check_int("base_seed", base_seed, 0, 2**31 - 1),
-    "n_seeds": lambda: check_int("n_seeds", n_seeds, 2, 100),
-    "scheduler": lambda: check_scheduler("scheduler", scheduler),
-    "check_claims": lambda: check_bool("check_claims", check_claims),
-}))
+def sizes(item):
+    """At least two different sizes, each an ``item``, sorted."""
+    return list_of(item, min_len=2, unique=True, sort=True)
+
+
+params = check_parameters(globals(), {
+    "fractions": sizes(fraction),
+    "max_tokens": optional(integer(2_000, 929_589)),
+    "hidden_sizes": sizes(integer(1, 4096)),
+    "rates": check_rates,
+    "variant": one_of(*RECIPES[1:]),
+    "epochs": integer(1, 1000),
+    "lr": check_positive,
+    "batch_size": integer(1, 1024),
+    "eval_batches": optional(integer(1, 10_000)),
+    "bench_device": one_of("cpu", "cuda"),
+    "bench_threads": integer(1, 256),
+    "bench_shapes": check_shapes,
+    "bench_variants": list_of(one_of(*BENCH_VARIANTS)),
+    "growth_hidden": sizes(integer(1, 8192)),
+    "growth_steps": sizes(integer(1, 100_000)),
+    "bench_repeats": integer(1, 100),
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "scheduler": check_scheduler,
+})
 
 # %%
 import matplotlib.pyplot as plt
@@ -147,9 +127,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
+from IPython.display import Markdown, display
 
 from seqdrop import benchmark
-from seqdrop.course import record, record_finding, savefig, setup_figures
+from seqdrop.course import interval, record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
 from seqdrop.course import scale
@@ -157,23 +138,9 @@ from seqdrop.experiments.recipes import recipe
 from seqdrop.course.equal_params import lm_param_count
 from seqdrop.sweep import sweep
 
-torch.set_num_threads(1)
-setup_figures()
-pd.set_option("display.precision", 3)
-seeds = list(range(base_seed, base_seed + n_seeds))
+seeds, claims = setup("07_scale", params, precision=3)
 STEP_LOOP = [v for v in bench_variants if not benchmark.VARIANTS[v].fusable]
 FUSED = [v for v in bench_variants if benchmark.VARIANTS[v].fusable]
-
-
-def claim(condition: bool, sentence: str) -> str:
-    """Assert a sentence of the text (course and paper profiles); return it."""
-    if check_claims:
-        assert condition, f"claim does not hold for this run: {sentence}"
-    return sentence
-
-
-def interval(m: float, lo: float, hi: float, unit: str = "") -> str:
-    return f"{m:+.1f}{unit} [{lo:+.1f}, {hi:+.1f}]"
 
 
 def size_ticks(ax, sizes) -> None:
@@ -404,34 +371,35 @@ fits
 # %% [markdown]
 # ## What we found
 #
-# The recap is computed from this run; every sentence in it is checked by an assertion in
-# the course and paper profiles.
+# The recap is computed from this run; every claim in it is checked by an assertion in
+# the course profile (the two trends are nulls: stated with their intervals, not asserted).
 
 # %%
 trend = {(r["benefit at"], r["per doubling of"]): r for _, r in trends.iterrows()}
 by_data = trend[("chosen rate", "train_fraction")]
 by_model = trend[("chosen rate", "hidden_size")]
 n_helps, n_hurts = int(best["helps"].sum()), int((best["gain_high"] < 0).sum())
+SLOPE = ("slope", "low", "high")
 findings = {
-    "scale_benefit_per_data_doubling": (by_data, claim(
+    "scale_benefit_per_data_doubling": (by_data, claims.null(
         by_data["high"] > 0,
         "At this scale the classic data trend does not appear: the benefit changes by "
-        f"{interval(by_data['slope'], by_data['low'], by_data['high'])} points per "
+        f"{interval(by_data, 1, signed=True, keys=SLOPE)} points per "
         "doubling of the training share, an interval that reaches above zero, so there is "
         "no evidence that dropout helps less with more data.")),
-    "scale_benefit_per_model_doubling": (by_model, claim(
+    "scale_benefit_per_model_doubling": (by_model, claims.null(
         by_model["low"] < 0,
         "Nor does the model trend: the benefit changes by "
-        f"{interval(by_model['slope'], by_model['low'], by_model['high'])} points per "
+        f"{interval(by_model, 1, signed=True, keys=SLOPE)} points per "
         "doubling of the hidden units, an interval that reaches below zero, so there is "
         "no evidence that dropout helps more in a bigger model.")),
 }
 for name, (row, sentence) in findings.items():
     record_finding(name, row["slope"], row["low"], row["high"], unit="points/doubling",
                    n_seeds=int(row["n"]), claim=sentence, source="07 trend table")
-cells = [claim(n_helps >= 1 and n_hurts == 0,
-               f"The rate chosen on validation lowers the test perplexity beyond noise in "
-               f"{n_helps} of {len(best)} cells and raises it beyond noise in none.")]
+claims.claim(n_helps >= 1 and n_hurts == 0,
+             f"The rate chosen on validation lowers the test perplexity beyond noise in "
+             f"{n_helps} of {len(best)} cells and raises it beyond noise in none.")
 
 # %% [markdown]
 # The cost side, from sections 5 and 6:
@@ -442,32 +410,28 @@ by_size = loop[loop["axis"] == "hidden"].groupby("hidden")["recurrent_ratio"].me
 weight_drop = [v for v in names[1:] if "weight_dropout" in benchmark.VARIANTS[v].kwargs]
 steps_fit = fits["steps"]["saved_mb slope"]
 plain_fit = steps_fit.drop(weight_drop)
-cost = [
-    claim(float(loop["recurrent_ratio"].median()) < 1,
-          "seqdrop's step loop runs the LSTM stack slower than fused nn.LSTM: the median "
-          f"ratio over the step-loop variants and shapes of section 6 is "
-          f"{loop['recurrent_ratio'].median():.2f}."),
-    claim(by_size.iloc[-1] > by_size.iloc[0],
-          "The gap narrows as the hidden size grows: the mean step-loop ratio is "
-          f"{by_size.iloc[0]:.2f} at {by_size.index[0]} units and {by_size.iloc[-1]:.2f} "
-          f"at {by_size.index[-1]}."),
-    claim(bool(plain_fit.between(0.85, 1.05).all())
-          and bool((steps_fit[weight_drop] < plain_fit.min()).all()),
-          "Activation memory grows in proportion to the sequence length for every variant "
-          f"that leaves the weights alone (log-log slopes {plain_fit.min():.2f}–"
-          f"{plain_fit.max():.2f}); weight drop grows more slowly, because its dropped "
-          "copy of the recurrent weights does not depend on the length."),
-]
+claims.claim(float(loop["recurrent_ratio"].median()) < 1,
+             "seqdrop's step loop runs the LSTM stack slower than fused nn.LSTM: the median "
+             f"ratio over the step-loop variants and shapes of section 6 is "
+             f"{loop['recurrent_ratio'].median():.2f}.")
+claims.claim(by_size.iloc[-1] > by_size.iloc[0],
+             "The gap narrows as the hidden size grows: the mean step-loop ratio is "
+             f"{by_size.iloc[0]:.2f} at {by_size.index[0]} units and {by_size.iloc[-1]:.2f} "
+             f"at {by_size.index[-1]}.")
+claims.claim(bool(plain_fit.between(0.85, 1.05).all())
+             and bool((steps_fit[weight_drop] < plain_fit.min()).all()),
+             "Activation memory grows in proportion to the sequence length for every variant "
+             f"that leaves the weights alone (log-log slopes {plain_fit.min():.2f}–"
+             f"{plain_fit.max():.2f}); weight drop grows more slowly, because its dropped "
+             "copy of the recurrent weights does not depend on the length.")
 if bench_device == "cpu":
     step_mem = mem_ratio[[v for v in STEP_LOOP if v in mem_ratio]]
-    cost.append(claim(
-        bool((step_mem < 1).all().all()),
-        "On CPU the LSTM step loop keeps less activation memory than oneDNN's fused LSTM "
-        f"({step_mem.min().min():.2f}–{step_mem.max().max():.2f}× of it)."))
+    claims.claim(bool((step_mem < 1).all().all()),
+                 "On CPU the LSTM step loop keeps less activation memory than oneDNN's "
+                 f"fused LSTM ({step_mem.min().min():.2f}–{step_mem.max().max():.2f}× of it).")
 record("scale_step_loop_ratio_median", float(loop["recurrent_ratio"].median()))
 record("scale_memory_slope_steps", float(plain_fit.mean()))
-for s in [f[1] for f in findings.values()] + cells + cost:
-    print("•", s)
+display(Markdown(claims.markdown()))
 
 # %% [markdown]
 # In this chapter we trained a word-level language model over a grid of training-set

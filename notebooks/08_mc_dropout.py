@@ -68,36 +68,32 @@ lm_eval_batches = 10  # test windows of 10 × 35 words scored
 base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 3  # trainings per model
 scheduler = None  # None: local Dask cluster; "serial"; or a Dask address tcp://host:8786
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
-                            check_probability, check_scheduler)
+from seqdrop.course import (check_parameters, check_scheduler, fraction, integer, number,
+                            one_of, seed)
 from seqdrop.experiments.recipes import VARIANTS
 
-globals().update(check_all({
-    "cell": lambda: check_choice("cell", cell, ["lstm", "gru"]),
-    "hidden_size": lambda: check_int("hidden_size", hidden_size, 1, 4096),
-    "variant": lambda: check_choice("variant", variant, list(VARIANTS[1:])),
-    "rate": lambda: check_float("rate", rate, 0.0, 0.95, low_closed=False),
-    "n_samples": lambda: check_int("n_samples", n_samples, 2, 100_000),
-    "classify_data": lambda: check_choice("classify_data", classify_data,
-                                          ["mnist-rows", "fsdd-mfcc", "digits-rows"]),
-    "classify_fraction": lambda: check_float("classify_fraction", classify_fraction, 0.0, 1.0,
-                                             low_closed=False),
-    "classify_epochs": lambda: check_int("classify_epochs", classify_epochs, 1, 1000),
-    "n_bins": lambda: check_int("n_bins", n_bins, 1, 1000),
-    "window": lambda: check_int("window", window, 2, 600),
-    "forecast_epochs": lambda: check_int("forecast_epochs", forecast_epochs, 1, 1000),
-    "lm_tokens": lambda: check_int("lm_tokens", lm_tokens, 1_000, 929_589),
-    "lm_epochs": lambda: check_int("lm_epochs", lm_epochs, 1, 1000),
-    "lm_samples": lambda: check_int("lm_samples", lm_samples, 2, 100_000),
-    "lm_eval_batches": lambda: check_int("lm_eval_batches", lm_eval_batches, 1, 10_000),
-    "base_seed": lambda: check_int("base_seed", base_seed, 0, 2**31 - 1),
-    "n_seeds": lambda: check_int("n_seeds", n_seeds, 2, 100),
-    "scheduler": lambda: check_scheduler("scheduler", scheduler),
-    "check_claims": lambda: check_bool("check_claims", check_claims),
-}))
+params = check_parameters(globals(), {
+    "cell": one_of("lstm", "gru"),
+    "hidden_size": integer(1, 4096),
+    "variant": one_of(*VARIANTS[1:]),
+    "rate": number(0, 0.95, low_closed=False),
+    "n_samples": integer(2, 100_000),
+    "classify_data": one_of("mnist-rows", "fsdd-mfcc", "digits-rows"),
+    "classify_fraction": fraction,
+    "classify_epochs": integer(1, 1000),
+    "n_bins": integer(1, 1000),
+    "window": integer(2, 600),
+    "forecast_epochs": integer(1, 1000),
+    "lm_tokens": integer(1_000, 929_589),
+    "lm_epochs": integer(1, 1000),
+    "lm_samples": integer(2, 100_000),
+    "lm_eval_batches": integer(1, 10_000),
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "scheduler": check_scheduler,
+})
 
 # %%
 import matplotlib.pyplot as plt
@@ -107,11 +103,10 @@ import seaborn as sns
 import torch
 from IPython.display import Markdown, display
 
-from seqdrop.course import record, record_finding, savefig, setup_figures
+from seqdrop.course import interval, mean_interval, record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
 from seqdrop.data import sunspots_series
 from seqdrop.course.calibration import pool_reliability
-from seqdrop.experiments.evidence import Claims, interval, mean_interval
 from seqdrop.course.mc_perplexity import mc_lm
 from seqdrop.course.uncertainty import (by_method, fit_forecaster, history_table,
                                              mc_classifier, mc_forecaster)
@@ -120,13 +115,9 @@ from seqdrop.course.uncertainty_plots import (convergence_panels, coverage_diagr
 from seqdrop.nn import mc_predict
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 
-torch.set_num_threads(1)
-setup_figures()
-pd.set_option("display.precision", 3)
-seeds = list(range(base_seed, base_seed + n_seeds))
+seeds, claims = setup("08_mc_dropout", params, precision=3)
 recipe = dict(variant=variant, rate=rate, cell=cell, hidden_size=hidden_size)
 store = output_dir() / "sweeps"
-claims = Claims(check=check_claims)
 METHOD = {"ws": "weight scaling", "mc": f"MC ({n_samples} passes)"}
 
 
@@ -192,11 +183,11 @@ conv.groupby("n_samples")[["acc", "nll", "ece", "change", "spread"]].mean()
 at = conv.pivot_table(index="seed", columns="n_samples", values=["nll", "change"])
 nll_drop = at["nll"][1] - at["nll"][n_samples]
 half = max(n for n in at["change"].columns if n <= n_samples // 2)
-claims.add(bool((nll_drop > 0).all()), finding(
+claims.claim(bool((nll_drop > 0).all()), finding(
     "single_pass_nll_excess", nll_drop,
     f"One stochastic pass predicts worse than the average of {n_samples}: its test NLL is "
     f"higher on every seed, by {mean_interval(nll_drop)} on average (paired over seeds)."))
-claims.add(
+claims.claim(
     at["change"][half].max() < 0.05,
     f"The average has settled by {half} passes: on every seed it differs from the "
     f"{n_samples}-pass average by less than 0.05 in total variation "
@@ -234,26 +225,26 @@ table.assign(**{"MC − WS [95% CI]": [mean_interval(ct[f"mc_{m}"] - ct[f"ws_{m}
 # %%
 ece, nll, acc = (diffs.loc[m] for m in ("ece", "nll", "acc"))
 worse = "less" if ece["mean"] > 0 else "better"
-claims.add(bool(ece["significant"]), finding(
+claims.claim(bool(ece["significant"]), finding(
     "ece_difference", ct["mc_ece"] - ct["ws_ece"],
     f"MC averaging leaves the classifier {worse} calibrated than weight scaling: the "
     f"paired ECE difference (MC − weight scaling) is {interval(ece)}, an interval that "
     "excludes zero."))
-claims.add(bool(nll["significant"]) and np.sign(nll["mean"]) == np.sign(ece["mean"]), finding(
+claims.claim(bool(nll["significant"]) and np.sign(nll["mean"]) == np.sign(ece["mean"]), finding(
     "nll_difference", ct["mc_nll"] - ct["ws_nll"],
     f"The test NLL moves the same way: MC − weight scaling = {interval(nll)}."))
-claims.add(not acc["significant"], finding(
+claims.null(not acc["significant"], finding(
     "acc_difference", ct["mc_acc"] - ct["ws_acc"],
     f"The accuracy is the same within noise ({interval(acc)}).", unit="fraction"))
 rel = bins.groupby(["seed", "method"])[["confidence", "correct", "count"]].sum()
 under = ((rel["correct"] - rel["confidence"]) / rel["count"]).unstack("method")
 span = {m: f"{under[m].min():+.3f} to {under[m].max():+.3f}" for m in ("ws", "mc")}
-claims.add(bool((under > 0).all().all() and (under["mc"] > under["ws"]).all()),
+claims.claim(bool((under > 0).all().all() and (under["mc"] > under["ws"]).all()),
            "On every seed both predictors are under-confident, MC more so: accuracy minus "
            f"mean confidence is {span['ws']} for weight scaling and {span['mc']} for MC. "
            "Averaging over masks flattens probabilities that were not over-confident to "
            "begin with.")
-display(Markdown("\n".join(f"- {s}" for s in claims.sentences[-4:])))
+display(Markdown(claims.markdown(last=4)))
 
 # %% [markdown]
 # ## 3. Inputs unlike the training data
@@ -288,7 +279,7 @@ for m in ("ws", "mc"):
     for key in ("shuffled", "noise"):
         rises[m, key] = ct[f"{m}_entropy_{key}"] - ct[f"{m}_entropy"]
 low_rise = min(mean_ci(v)[1] for v in rises.values())
-claims.add(low_rise > 0, finding(
+claims.claim(low_rise > 0, finding(
     "ood_entropy_rise_noise", rises["mc", "noise"],
     "Both methods give out-of-distribution inputs a higher predictive entropy than test "
     "images, for shuffled rows and for noise: every paired increase has a 95% interval above "
@@ -296,13 +287,13 @@ claims.add(low_rise > 0, finding(
     f"{mean_interval(rises['mc', 'shuffled'])}).", unit="nats"))
 auc_gain = ct["mc_auroc_noise"] - ct["ws_auroc_noise"]
 lo, hi = mean_ci(auc_gain)[1:3]
-claims.add(hi > 0, finding(
+claims.claim(hi > 0, finding(
     "auroc_noise_difference", auc_gain,
     "As a detector of noise inputs, the MC entropy is " + (
         "better than the weight-scaled entropy" if lo > 0 else
         "no worse than the weight-scaled entropy beyond noise")
     + f" (AUROC difference {mean_interval(auc_gain)})."))
-display(Markdown("\n".join(f"- {s}" for s in claims.sentences[-2:])))
+display(Markdown(claims.markdown(last=2)))
 
 # %% [markdown]
 # ## 4. Prediction intervals for a forecast
@@ -363,24 +354,24 @@ cov.pivot_table(index="method", columns="level", values=["coverage", "width"]).r
 c90 = {m: ft[f"cov90_{m}"] for m in LABELS}
 gap = {m: (c90[m] - 0.9).abs() for m in LABELS}
 closer = gap["mc"] - gap["mc+noise"]
-claims.add(mean_ci(c90["mc"])[2] < 0.9, finding(
+claims.claim(mean_ci(c90["mc"])[2] < 0.9, finding(
     "coverage90_mc", c90["mc"],
     f"Intervals from the MC spread alone are too narrow: the nominal 90% intervals cover "
     f"{mean_interval(c90['mc'], 2)} of the test months.", unit="fraction"))
-claims.add(bool((closer > 0).all()), finding(
+claims.claim(bool((closer > 0).all()), finding(
     "coverage90_mc_noise", c90["mc+noise"],
     f"Adding the noise variance estimated on validation data brings the coverage to "
     f"{mean_interval(c90['mc+noise'], 2)}, closer to 90% on every seed (the distance to "
     f"90% shrinks by {mean_interval(closer, 2)} on average).", unit="fraction"))
 vs_ws = gap["ws+noise"] - gap["mc+noise"]
-claims.add(mean_ci(vs_ws)[2] > 0, finding(
+claims.claim(mean_ci(vs_ws)[2] > 0, finding(
     "coverage90_ws_noise", c90["ws+noise"],
     f"The constant-width interval around the weight-scaled forecast covers "
     f"{mean_interval(c90['ws+noise'], 2)}; MC + noise is "
     + ("closer to 90%" if mean_ci(vs_ws)[1] > 0 else "not further from 90% beyond noise")
     + f" (distance to 90%, WS + noise − MC + noise: {mean_interval(vs_ws, 2)}).",
     unit="fraction"))
-display(Markdown("\n".join(f"- {s}" for s in claims.sentences[-3:])))
+display(Markdown(claims.markdown(last=3)))
 
 # %% [markdown]
 # ## 5. Perplexity: the gain and its price
@@ -410,17 +401,17 @@ lt[["seed", "ws_ppl", "mc_ppl", "gain", "ws_seconds", "mc_seconds", "cost"]]
 # %%
 g_lo = mean_ci(lt["gain"])[1]
 rel_gain = 100 * lt["gain"] / lt["ws_ppl"]
-claims.add(g_lo > 0, finding(
+claims.claim(g_lo > 0, finding(
     "ppl_gain", rel_gain,
     f"Averaging {lm_samples} passes lowers the test perplexity by "
     f"{mean_interval(lt['gain'], 1)} points ({mean_interval(rel_gain, 1)} %), an interval "
     "above zero.", unit="%"))
-claims.add(mean_ci(lt["cost"])[1] > lm_samples / 2, finding(
+claims.claim(mean_ci(lt["cost"])[1] > lm_samples / 2, finding(
     "ppl_cost_ratio", lt["cost"],
     f"It costs {mean_interval(lt['cost'], 1)} times the CPU time of one weight-scaled "
     f"evaluation; even the interval's lower end is above half the number of passes "
     f"({lm_samples}).", unit="×"))
-display(Markdown("\n".join(f"- {s}" for s in claims.sentences[-2:])))
+display(Markdown(claims.markdown(last=2)))
 
 # %% [markdown]
 # ## What we found

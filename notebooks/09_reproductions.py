@@ -66,43 +66,34 @@ base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 2  # trainings per preset
 runs_dir = None  # folder of finished `seqdrop train` runs: tabulate them, train nothing
 scheduler = None  # None: local Dask cluster; "serial"; or an address tcp://host:8786
-check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.course import (check_all, check_bool, check_float, check_int,
-                            check_scheduler)
+from seqdrop.course import check_parameters, check_scheduler, fraction, integer, optional, seed
 from seqdrop.course.reproductions import (PTB_TRAIN_TOKENS, check_presets,
                                                check_runs_dir)
 
-
-def optional_int(name, value, low, high):
-    return None if value is None else check_int(name, value, low, high)
-
-
-globals().update(check_all({
-    "presets": lambda: check_presets("presets", presets),
-    "width": lambda: check_float("width", width, 0.0, 1.0, low_closed=False),
-    "train_tokens": lambda: optional_int("train_tokens", train_tokens, 1_000,
-                                         PTB_TRAIN_TOKENS),
-    "epochs": lambda: optional_int("epochs", epochs, 1, 10_000),
-    "eval_batches": lambda: optional_int("eval_batches", eval_batches, 1, 100_000),
-    "mc_samples": lambda: check_int("mc_samples", mc_samples, 0, 100_000),
-    "timing_steps": lambda: check_int("timing_steps", timing_steps, 0, 1_000),
-    "base_seed": lambda: check_int("base_seed", base_seed, 0, 2**31 - 1),
-    "n_seeds": lambda: check_int("n_seeds", n_seeds, 2, 100),
-    "runs_dir": lambda: check_runs_dir("runs_dir", runs_dir),
-    "scheduler": lambda: check_scheduler("scheduler", scheduler),
-    "check_claims": lambda: check_bool("check_claims", check_claims),
-}))
+params = check_parameters(globals(), {
+    "presets": check_presets,
+    "width": fraction,
+    "train_tokens": optional(integer(1_000, PTB_TRAIN_TOKENS)),
+    "epochs": optional(integer(1, 10_000)),
+    "eval_batches": optional(integer(1, 100_000)),
+    "mc_samples": integer(0, 100_000),
+    "timing_steps": integer(0, 1_000),
+    "base_seed": seed,
+    "n_seeds": integer(2, 100),
+    "runs_dir": check_runs_dir,
+    "scheduler": check_scheduler,
+})
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 
-from seqdrop.course import record, record_finding, savefig, setup_figures
+from seqdrop.course import record, record_finding, savefig, setup
 from seqdrop.course.paths import output_dir
 from seqdrop.course.reproduction_runs import (
     full_schedule_hours, measure_throughput, planned_schedule, reproduction_trial,
@@ -112,21 +103,10 @@ from seqdrop.course.reproductions import (GAP_THRESHOLD_PCT, PUBLISHED_MC_TEST,
 from seqdrop.presets import get_preset
 from seqdrop.sweep import mean_ci, sweep
 
-torch.set_num_threads(1)
-setup_figures()
-pd.set_option("display.precision", 1)
-seeds = list(range(base_seed, base_seed + n_seeds))
+# runs read from `runs_dir` are no profile's: their claims are readings, not asserted
+seeds, claims = setup("09_reproductions", params, precision=1)
 shortening = dict(width=width, train_tokens=train_tokens, epochs=epochs,
                   eval_batches=eval_batches)
-# claims are about this notebook's own runs, not about a folder of someone else's
-claims_on = check_claims and runs_dir is None
-
-
-def claim(condition: bool, sentence: str) -> str:
-    """Assert a sentence of the text (course and paper profiles); return it."""
-    if claims_on:
-        assert condition, f"claim does not hold for this run: {sentence}"
-    return sentence
 
 
 # %% [markdown]
@@ -318,8 +298,8 @@ else:
 # %% [markdown]
 # ## What we found
 #
-# The recap is computed from this run; in the course and paper profiles every sentence is
-# checked by an assertion (not for runs read from `runs_dir`).
+# The recap is computed from this run; in the course profile every claim is checked by an
+# assertion (runs read from `runs_dir` are shown as readings).
 
 # %%
 with_pub = gaps[gaps["published"].notna()]
@@ -330,7 +310,7 @@ changes = (shortening_sentence(presets, **shortening) if runs_dir is None else
 within = f"within ±{GAP_THRESHOLD_PCT:g}%"
 n_flag = int((with_pub["flag"] != within).sum())
 if shortened:
-    gap_sentence = claim(
+    gap_sentence = claims.claim(
         n_flag == len(with_pub) and with_pub["gap_pct"].min() > 0,
         f"None of the {len(with_pub)} published numbers (validation, test and MC "
         f"test perplexities) is reproduced: every measured perplexity is worse than "
@@ -339,10 +319,9 @@ if shortened:
         f"This is expected and says nothing about the presets: these runs saw at "
         f"most {share:.2%} of the paper's training words ({changes}).")
 else:
-    gap_sentence = (f"These runs follow the published schedules; {n_flag} of "
-                    f"{len(with_pub)} published numbers differ by more than "
-                    f"{GAP_THRESHOLD_PCT:g}%.")
-sentences = [gap_sentence]
+    gap_sentence = claims.note(f"These runs follow the published schedules; {n_flag} of "
+                               f"{len(with_pub)} published numbers differ by more than "
+                               f"{GAP_THRESHOLD_PCT:g}%.")
 for _, g in with_pub[with_pub["metric"] == "test_ppl"].iterrows():
     ci = [100 * (v - g["published"]) / g["published"] for v in (g["low"], g["high"])]
     record_finding(f"repro_gap_{g['preset'].replace('-', '_')}_test", g["gap_pct"],
@@ -352,13 +331,13 @@ by_seed = runs.pivot_table(index="seed", columns="preset", values="test_ppl")
 floor = runs["preset"].map(unigram)
 if shortened:
     low = runs.loc[(runs["test_ppl"] - floor).idxmin()]
-    sentences.append(claim(
+    claims.claim(
         bool((runs["test_ppl"] > floor).all()),
         f"At this budget not one of the {len(runs)} runs beats a model that ignores "
         f"the context: the closest, {low['preset']} (seed {low['seed']}), reaches "
         f"{low['test_ppl']:.0f} against the unigram's {unigram[low['preset']]:.0f}. "
         "The presets' learning rates, dropout and schedules are tuned for tens of "
-        "epochs, not for a few hundred steps."))
+        "epochs, not for a few hundred steps.")
 
 # %%
 # the twins against their LSTM: (how much worse for every seed, label, the reason)
@@ -371,32 +350,30 @@ for twin in [n for n in by_seed if get_preset(n).twin_of in by_seed]:
     base = get_preset(twin).twin_of
     ratio = by_seed[twin] / by_seed[base]
     if shortened:
-        sentences.append(claim(
+        claims.claim(
             bool((ratio > factor).all()),
             f"The {label} twin {twin} is {worse} than its LSTM {base} for every seed "
             f"(test perplexity {ratio.min():.1f} to {ratio.max():,.1f} times higher): "
-            f"{why}."))
+            f"{why}.")
 if mc_ci is not None:
-    mc_sentence = claim(
+    mc_sentence = claims.null(
         not shortened or bool(mc_gain.abs().lt(1).all()),
         f"MC dropout with {mc_samples} passes changes the test perplexity of Gal's "
         f"model by {mc_ci[0]:+.2f}% [{mc_ci[1]:+.2f}, {mc_ci[2]:+.2f}] (positive: "
         "better than weight scaling)" + (
             ", by less than 1% for every seed; the paper's 0.9% gain comes from a "
             "trained model and 1000 passes." if shortened else "."))
-    sentences.append(mc_sentence)
     record_finding("repro_mc_gain_gal", *mc_ci[:3], unit="%", n_seeds=mc_ci[3],
                    claim=mc_sentence, source="09 section 5")
 if isinstance(cost, pd.DataFrame):
     hours = cost["CPU-hours, full schedule"]
-    sentences.append(claim(
+    claims.claim(
         bool(hours.max() > 24),
         f"On this CPU the published schedules would take {hours.min():.0f} to "
-        f"{hours.max():,.0f} hours ({hours.idxmax()} the longest): they are GPU jobs."))
+        f"{hours.max():,.0f} hours ({hours.idxmax()} the longest): they are GPU jobs.")
     for name, h in hours.items():
         record(f"repro_cpu_hours_{name.replace('-', '_')}", float(h))
-for s in sentences:
-    print("•", s)
+display(Markdown(claims.markdown()))
 
 # %% [markdown]
 # In this chapter we put the published PTB perplexities of Zaremba's, Gal's and Merity's

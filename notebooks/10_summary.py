@@ -48,28 +48,26 @@ run_dir = None  # None: this `seqdrop run`'s folder, else the newest runs/course
 formula_p = 0.3  # drop probability of the formula check in answer 6, in (0, 1)
 
 # %%
-from seqdrop.course import check_all, check_float
+from seqdrop.course import check_parameters, number
 from seqdrop.experiments.findings import check_run_dir
 
-globals().update(check_all({
-    "run_dir": lambda: check_run_dir("run_dir", run_dir),
-    "formula_p": lambda: check_float("formula_p", formula_p, 0.0, 1.0, low_closed=False,
-                                     high_closed=False),
-}))
+params = check_parameters(globals(), {
+    "run_dir": check_run_dir,
+    "formula_p": number(0, 1, low_closed=False, high_closed=False),
+})
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from seqdrop.course import record, savefig, setup_figures
+from seqdrop.course import record, savefig, setup
 from seqdrop.experiments.faq import answer_faq, formula_check
 from seqdrop.experiments.findings import (CHAPTERS, findings_markdown, load_findings,
                                           plot_variant_gains, verdict_counts)
 
-setup_figures()
+setup("10_summary", params, precision=3)
 pd.set_option("display.max_colwidth", None)
-pd.set_option("display.precision", 3)
 
 # %% [markdown]
 # ## 1. The run folder
@@ -96,13 +94,14 @@ status
 #
 # One item per finding, by chapter: its name, the mean over seeds with its 95% interval,
 # the number of seeds and the sentence it supports (`findings_table(run)` gives the same
-# as a DataFrame). In the course and paper profiles a
-# chapter asserts every claim of its text before recording it, so a sentence in this
-# table held for this run.
+# as a DataFrame). In the course profile a chapter asserts each of its claims before
+# recording it, so a sentence in this table held for this run (a null, the absence of an
+# effect, is stated with its interval and never asserted).
 
 # %%
 if run.profile == "smoke":
-    print("smoke profile: numbers from a few training steps; the claims were not checked")
+    print("smoke profile: numbers from a few training steps; the course claims were shown "
+          "as readings, not asserted")
 display(Markdown(findings_markdown(run) or "This run folder holds no findings yet."))
 
 # %% [markdown]

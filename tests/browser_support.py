@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from seqdrop.paths import notebooks_dir, project_root
+from seqdrop.course.paths import notebooks_dir
+from seqdrop.paths import project_root
 
 ROOT = project_root()
 BUILD = ROOT / "build" / "browser"  # git-ignored: built book, screenshots, Lab root

@@ -1,6 +1,9 @@
 """Shared fixtures: small notebooks written on the fly for runner tests."""
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,34 @@ def notebook_factory():
     """:func:`make_notebook`, for test modules (``from conftest import`` is ambiguous: the
     conformance suite has a conftest of its own)."""
     return make_notebook
+
+
+@contextlib.contextmanager
+def _folder_held(folder: Path) -> Iterator[None]:
+    """``folder``'s RunLock held by another thread (standing for another process) meanwhile."""
+    from seqdrop.io import RunLock
+
+    held, done = threading.Event(), threading.Event()
+
+    def other_process() -> None:
+        with RunLock(folder):
+            held.set()
+            done.wait(60)
+
+    thread = threading.Thread(target=other_process)
+    thread.start()
+    try:
+        assert held.wait(60)
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+@pytest.fixture
+def folder_held():
+    """A context manager: ``with folder_held(path):`` another holder has ``path``'s run lock."""
+    return _folder_held
 
 
 @pytest.fixture

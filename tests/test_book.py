@@ -7,7 +7,8 @@ import sys
 import pytest
 import yaml
 
-from seqdrop.paths import notebooks_dir, project_root
+from seqdrop.course.paths import notebooks_dir
+from seqdrop.paths import project_root
 
 BOOK = project_root() / "book"
 BIB = BOOK / "references.bib"

@@ -1,4 +1,4 @@
-"""Calibration, entropy, AUROC and coverage metrics of chapter 08 (seqdrop.course.calibration)."""
+"""Accuracy, NLL, calibration, entropy, AUROC and coverage metrics (seqdrop.course.calibration)."""
 import math
 
 import pandas as pd
@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import torch
 
-from seqdrop.course.calibration import (expected_calibration_error, gaussian_interval,
-                                             interval_coverage, mutual_information, ood_auroc,
-                                             pool_reliability, predictive_entropy,
-                                             reliability_bins)
+from seqdrop.course.calibration import (classification_metrics, expected_calibration_error,
+                                        gaussian_interval, interval_coverage, mutual_information,
+                                        ood_auroc, pool_reliability, predictive_entropy,
+                                        reliability_bins)
 
 
 def _calibrated(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -87,3 +87,15 @@ def test_interval_checks():
         gaussian_interval(torch.zeros(1), torch.ones(1), 1.0)
     with pytest.raises(ValueError):
         interval_coverage(torch.zeros(2), torch.ones(2), torch.zeros(3))
+
+
+def test_classification_metrics_accuracy_and_nll():
+    probs = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.0, 1.0, 0.0]])
+    y = torch.tensor([0, 1, 0])  # right, wrong, confidently wrong
+    out = classification_metrics(probs, y)
+    assert out["acc"] == pytest.approx(1 / 3)
+    assert out["nll"] == pytest.approx(-(math.log(0.7) + math.log(0.3) + math.log(1e-12)) / 3, rel=1e-6)
+    for probs, y in ((torch.empty(0, 3), torch.empty(0, dtype=torch.long)),  # no examples: no number
+                     (torch.ones(4, 2) / 2, torch.zeros(3, dtype=torch.long))):
+        with pytest.raises(ValueError):
+            classification_metrics(probs, y)

@@ -49,6 +49,8 @@ def test_interval_and_excludes_zero():
     assert interval(row, 1, scale=100, unit=" pt") == "1.2 pt [0.4, 2.1]"
     assert interval({"mean": 1.23, "ci_low": -0.3, "ci_high": 2.7}, 1, signed=True) == \
         "+1.2 [-0.3, +2.7]"
+    gain = {"gain": 2.0, "gain_low": 1.0, "gain_high": 3.0}
+    assert interval(gain, 1, keys=("gain", "gain_low", "gain_high")) == "2.0 [1.0, 3.0]"
     assert excludes_zero(row)
     assert not excludes_zero({"mean": 0.1, "ci_low": -0.1, "ci_high": 0.3})
     assert mean_interval([1.0, 1.0, 1.0], 1) == "1.0 [1.0, 1.0]"

@@ -16,7 +16,6 @@ from seqdrop.cli import main
 from seqdrop.course.records import RECORD_MIMETYPE
 from seqdrop.course.runner import run_notebooks
 from seqdrop.errors import SeqdropError
-from seqdrop.io import RunLock
 
 FAILING: set[str] = set()
 
@@ -91,27 +90,11 @@ def test_one_folder_holds_one_profile(toy_notebooks, tmp_path, fake_papermill):
         _run(toy_notebooks, out, "02_*")
 
 
-def test_two_runners_cannot_share_a_folder(toy_notebooks, tmp_path, fake_papermill):
-    import threading
-
+def test_two_runners_cannot_share_a_folder(toy_notebooks, tmp_path, fake_papermill, folder_held):
     out = tmp_path / "run"
     out.mkdir()
-    locked, done = threading.Event(), threading.Event()
-
-    def other_runner():  # another thread stands for another process holding the folder
-        with RunLock(out):
-            locked.set()
-            done.wait(10)
-
-    thread = threading.Thread(target=other_runner)
-    thread.start()
-    try:
-        assert locked.wait(10)
-        with pytest.raises(SeqdropError, match="in use by another run"):
-            _run(toy_notebooks, out)
-    finally:
-        done.set()
-        thread.join()
+    with folder_held(out), pytest.raises(SeqdropError, match="in use by another run"):
+        _run(toy_notebooks, out)
     assert not (out / "summary.json").exists()
 
 

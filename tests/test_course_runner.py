@@ -12,7 +12,7 @@ from seqdrop.course.profiles import (
     resolve_parameters,
 )
 from seqdrop.course.runner import run_notebooks
-from seqdrop.course.summary import NotebookResult, format_summary
+from seqdrop.course.summary import NotebookResult, format_run_summary
 
 
 def test_find_notebooks_by_glob_and_stem(toy_notebooks):
@@ -68,7 +68,7 @@ def test_batch_keeps_going_records_and_resumes(toy_notebooks, tmp_path):
     assert (out / "01_good" / "fig.txt").exists(), "figures land in the run folder"
     summary = json.loads((out / "summary.json").read_text())
     assert [r["status"] for r in summary["notebooks"]] == ["ok", "failed"]
-    table = format_summary(results)
+    table = format_run_summary(results)
     assert "product=4.5" in table and "RuntimeError: boom 7" in table
 
     # resume: the good notebook is not executed again, the bad one is
@@ -102,6 +102,6 @@ def test_cli_resume_needs_out(capsys):
 
 def test_summary_wraps_long_results_without_losing_any():
     records = {f"metric_{i}": 0.5 * i for i in range(15)}
-    table = format_summary([NotebookResult("00_x", "ok", 1.0, records=records)], width=80)
+    table = format_run_summary([NotebookResult("00_x", "ok", 1.0, records=records)], width=80)
     assert all(f"metric_{i}=" in table for i in range(15))
     assert max(len(line) for line in table.splitlines()) <= 80

@@ -10,7 +10,7 @@ import torch
 
 from seqdrop.data import DataError, load_dataset, load_sunspots, make_forecast_dataset, persistence_forecast
 from seqdrop.data.timeseries import SUNSPOTS_LENGTH, sunspots_series
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 
 needs_pmdarima = pytest.mark.skipif(importlib.util.find_spec("pmdarima") is None,
                                     reason="pip install --no-deps pmdarima==2.1.1")

@@ -22,7 +22,7 @@ from seqdrop.dropout import (
     locked_dropout,
     zoneout,
 )
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 
 
 def gen(seed: int = 0) -> torch.Generator:

@@ -4,15 +4,17 @@ from __future__ import annotations
 import pytest
 import torch
 
+from seqdrop.course.calibration import classification_metrics
 from seqdrop.course.mask_averaging import (
     arithmetic_mean,
     averaging_curve,
+    fit_classifier,
     geometric_mean,
-    prediction_metrics,
-    sample_logits,
     train_digits_ensemble,
 )
+from seqdrop.data import load_digits_rows
 from seqdrop.models import FeedForwardNet
+from seqdrop.nn import mc_samples
 
 
 def _net(depth: int) -> FeedForwardNet:
@@ -32,7 +34,7 @@ def test_geometric_mean_is_softmax_of_mean_logits():
 
 def test_weight_scaling_is_the_geometric_mean_when_logits_are_affine_in_the_mask():
     net, x = _net(1), torch.randn(5, 6)
-    logits = sample_logits(net, x, 20000, generator=torch.Generator().manual_seed(1))
+    logits = mc_samples(net, x, 20000, generator=torch.Generator().manual_seed(1))
     assert not net.training, "sampling must restore eval mode"
     assert torch.allclose(logits.mean(0), net(x), atol=0.1)  # E_r[z] = z_WS
     # the arithmetic mean is flatter: it does not converge to weight scaling
@@ -42,8 +44,8 @@ def test_weight_scaling_is_the_geometric_mean_when_logits_are_affine_in_the_mask
 
 def test_masks_are_reproducible_and_change_between_passes():
     net, x = _net(2), torch.randn(4, 6)
-    a = sample_logits(net, x, 3, generator=torch.Generator().manual_seed(5))
-    b = sample_logits(net, x, 3, generator=torch.Generator().manual_seed(5))
+    a = mc_samples(net, x, 3, generator=torch.Generator().manual_seed(5))
+    b = mc_samples(net, x, 3, generator=torch.Generator().manual_seed(5))
     assert torch.equal(a, b)
     assert not torch.equal(a[0], a[1])
 
@@ -55,8 +57,26 @@ def test_averaging_curve_and_metrics():
     assert sorted(curve["n_masks"].unique()) == [1, 2, 4, 8]
     first = curve[curve["n_masks"] == 1]
     assert (first["gap"] == 0).all()  # one mask: both rules are that sub-network
-    with pytest.raises(ValueError, match="zero samples"):
-        prediction_metrics(torch.empty(0, 3), torch.empty(0, dtype=torch.long))
+    last = curve[(curve["n_masks"] == 8) & (curve["rule"] == "arithmetic")].iloc[0]
+    assert last["acc"] == classification_metrics(z.softmax(-1).mean(0), y)["acc"]
+
+
+def test_fit_classifier_learns_the_digits_and_is_reproducible():
+    d = load_digits_rows(seed=0, fractions=(0.75, 0.0, 0.25))
+    X, y, Xt, yt = d.train.x.flatten(1), d.train.y, d.test.x.flatten(1), d.test.y
+    torch.manual_seed(0)
+    model = FeedForwardNet(64, (64,), 10, dropout=0.5)
+    losses = fit_classifier(model, X, y, steps=300, lr=3e-3, generator=torch.Generator().manual_seed(2))
+    assert not model.training
+    assert sum(losses[-20:]) / 20 < 0.5 * sum(losses[:20]) / 20
+    assert classification_metrics(model(Xt).softmax(-1).detach(), yt)["acc"] > 0.85
+    assert all(m.generator is None for m in model.modules() if hasattr(m, "generator"))  # restored
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        small = FeedForwardNet(64, (16,), 10, dropout=0.5)
+        runs.append(fit_classifier(small, X, y, steps=5, generator=torch.Generator().manual_seed(3)))
+    assert runs[0] == runs[1]
 
 
 def test_trial_runs_and_is_deterministic():

@@ -9,7 +9,7 @@ import seqdrop.nn as snn
 from seqdrop.dropout import Dropout
 from seqdrop.models import FeedForwardNet, RNNLanguageModel, SequenceClassifier, detach_state, make_rnn
 from seqdrop.nn import RecurrentDropout
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 
 ZAREMBA = RecurrentDropout(model_input_dropout=0.3, model_layer_dropout=0.3, model_output_dropout=0.3)
 

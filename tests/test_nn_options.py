@@ -9,7 +9,7 @@ import pytest
 import seqdrop.nn as snn
 from seqdrop.nn import RecurrentDropout, options_table
 from seqdrop.nn.options import FIELD_DOCS
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 from seqdrop.paths import project_root
 
 

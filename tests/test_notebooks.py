@@ -7,7 +7,9 @@ makes a notebook fail at once with an error that names the parameter.
 """
 from __future__ import annotations
 
+import ast
 import json
+import re
 import subprocess
 import sys
 
@@ -74,9 +76,32 @@ def test_one_parameters_cell_then_validation(nb):
     tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"{nb.name} needs exactly one cell tagged 'parameters'"
     following = "".join(cells[tagged[0] + 1]["source"])
-    assert "check_" in following, f"{nb.name}: the cell after 'parameters' must validate them (seqdrop.course checks)"
+    assert "check_parameters(globals()" in following, (
+        f"{nb.name}: the cell after 'parameters' must check them all in one "
+        "check_parameters(globals(), {...}) call")
     assert nb.with_suffix("").name in BAD_VALUES, f"add a bad value for {nb.stem} to BAD_VALUES"
     assert notebook_parameters(nb), f"{nb.name} declares no parameters"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
+def test_course_profile_holds_the_notebooks_own_values(nb):
+    # a run knows its profile from its values (course.preamble.run_profile): if the two
+    # drifted apart, a course run would take itself for a changed one and assert nothing
+    course = load_profile("course", params_dir())
+    own = {k: ast.literal_eval(v) for k, v in notebook_parameters(nb).items()}
+    assert course.get(nb.stem) == own, (
+        f"params/course.yaml's section {nb.stem} must hold the values of the notebook's "
+        f"parameters cell: {own}")
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
+def test_one_preamble_and_one_vocabulary_of_claims(nb):
+    source = nb.with_suffix(".py").read_text()
+    calls = re.findall(r"setup\(\"([^\"]+)\"", source)
+    assert calls == [nb.stem], f"{nb.name} must call seqdrop.course.setup({nb.stem!r}, ...) once"
+    for local in ("def claim(", "def interval(", "check_claims", "Claims(",
+                  "torch.set_num_threads(1)", "seeds = list(range("):
+        assert local not in source, f"{nb.name}: {local!r} belongs to seqdrop.course"
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -24,10 +24,3 @@ def test_environment_overrides(tmp_path, monkeypatch):
     assert course_paths.output_dir() == tmp_path / "o" and Path(tmp_path / "o").is_dir()
     monkeypatch.delenv("SEQDROP_OUTPUT_DIR")
     assert course_paths.output_dir() == paths.runs_dir() / "lab"
-
-
-def test_moved_names_still_import():
-    from seqdrop.paths import notebooks_dir, output_dir, params_dir
-
-    assert notebooks_dir is course_paths.notebooks_dir
-    assert (params_dir, output_dir) == (course_paths.params_dir, course_paths.output_dir)

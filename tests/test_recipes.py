@@ -11,7 +11,7 @@ import torch
 from seqdrop.data import load_digits_rows
 from seqdrop.models import SequenceClassifier, SequenceRegressor
 from seqdrop.nn import RecurrentDropout
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 from seqdrop.experiments.recipes import DATA, VARIANTS, recipe, recipe_dropouts, setting_labels, train_forecaster
 from seqdrop.sweep import sweep
 

@@ -21,7 +21,7 @@ from seqdrop.cli import main as seqdrop_main
 from seqdrop.data import load_digits_rows, load_ptb
 from seqdrop.io import OutputError, RunFolderError
 from seqdrop.models import RNNLanguageModel, SequenceClassifier
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 from seqdrop.presets import reproduce
 from seqdrop.train import CheckpointError, EmptySplitError, TrainConfig, Trainer, fit
 from seqdrop.utils import seed_everything

@@ -9,7 +9,7 @@ import torch
 from seqdrop.data import load_digits_rows, load_ptb
 from seqdrop.data.batching import SequenceDataset, SequenceSplit
 from seqdrop.models import SequenceClassifier
-from seqdrop.params import ParameterError
+from seqdrop.errors import ParameterError
 from seqdrop.train import Classification, LanguageModelling, Regression, TrainConfig, fit, make_task
 from seqdrop.utils import seed_everything
 

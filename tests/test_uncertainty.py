@@ -2,25 +2,12 @@
 import pandas as pd
 import pytest
 import torch
-from torch import nn
 
 from seqdrop.data import SequenceSplit
-from seqdrop.errors import ParameterError
 from seqdrop.course.uncertainty import (by_method, history_table, mc_classifier, mc_forecaster,
-                                             mc_samples, noise_like, sample_counts, shuffle_steps)
+                                        noise_like, sample_counts, shuffle_steps)
 
 torch.set_num_threads(1)
-
-
-def test_mc_samples_differ_and_restore_the_mode():
-    net = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 2))
-    net.eval()
-    x = torch.ones(4, 3)
-    s = mc_samples(net, lambda m: m(x), 5)
-    assert s.shape == (5, 4, 2) and not torch.allclose(s[0], s[1])
-    assert not net.training and not net[1].training
-    with pytest.raises(ParameterError):
-        mc_samples(net, lambda m: m(x), 0)
 
 
 def test_sample_counts():

@@ -4,7 +4,6 @@ import pytest
 
 from seqdrop._validation import (
     ParameterError,
-    check_all,
     check_bool,
     check_choice,
     check_float,
@@ -50,24 +49,18 @@ def test_parameter_error_is_value_error():
     assert issubclass(ParameterError, ValueError)
 
 
-def test_positive_and_all_at_once():
+def test_positive():
     assert check_positive("lr", 1e-3) == 1e-3 and check_positive("epochs", 3, integer=True) == 3
     with pytest.raises(ParameterError, match=r"'epochs' = 0 is outside the allowed range \[1, inf\)"):
         check_positive("epochs", 0, integer=True)
-    got = check_all({"p": lambda: check_probability("p", 0.5), "n": lambda: check_int("n", 3, 1)})
-    assert got == {"p": 0.5, "n": 3}
-    with pytest.raises(ParameterError) as info:
-        check_all({"p": lambda: check_probability("p", 2), "n": lambda: check_int("n", 0, 1)})
-    assert "'p' = 2" in str(info.value) and "'n' = 0" in str(info.value)
 
 
 def test_one_implementation_behind_every_public_name():
     import seqdrop
     import seqdrop.course
-    import seqdrop.params
 
-    assert seqdrop.params.check_probability is seqdrop.course.check_probability is check_probability
-    assert seqdrop.ParameterError is seqdrop.params.ParameterError is ParameterError
+    assert seqdrop.course.check_probability is check_probability
+    assert seqdrop.ParameterError is seqdrop.course.ParameterError is ParameterError
 
 
 def test_scheduler_accepts_local_serial_and_addresses_only():
@@ -96,7 +89,7 @@ from seqdrop._validation import (  # noqa: E402
 def test_check_parameters_reports_every_bad_value_with_its_range():
     ns = {"p": 1.5, "n_seeds": 1, "cell": "rnn", "lr": 0.01}
     schema = {"p": check_probability, "n_seeds": integer(2, 100),
-              "cell": one_of(["lstm", "gru"]), "lr": number(0, None, low_closed=False)}
+              "cell": one_of("lstm", "gru"), "lr": number(0, None, low_closed=False)}
     with pytest.raises(ParameterError) as info:
         check_parameters(ns, schema)
     message = str(info.value)
@@ -145,3 +138,22 @@ def test_check_parameters_rules_relate_parameters_and_skip_bad_ones():
     with pytest.raises(ParameterError) as info:
         check_parameters({"p": 2.0, "rates": [0.0]}, schema, rules=[rule])
     assert "'p' = 2.0" in str(info.value) and "must hold p" not in str(info.value)
+
+
+def test_seed_and_fraction_specs():
+    from seqdrop._validation import fraction, seed
+
+    assert seed("base_seed", 0) == 0 and fraction("share", 1.0) == 1.0
+    with pytest.raises(ParameterError, match=r"'base_seed' = -1 .*\[0, 2147483647\]"):
+        seed("base_seed", -1)
+    with pytest.raises(ParameterError, match=r"'share' = 0 .*\(0, 1\]"):
+        fraction("share", 0)
+
+
+def test_the_sweep_kit_checks_are_these_specs():
+    import seqdrop.course
+    import seqdrop.trials as kit
+
+    assert kit.one_of is seqdrop.course.one_of and kit.integer is seqdrop.course.integer
+    assert kit.fraction is seqdrop.course.fraction
+    assert kit.positive is seqdrop.course.check_positive

@@ -28,7 +28,6 @@ __all__ = [
     "check_positive",
     "check_choice",
     "check_bool",
-    "check_all",
     "Spec",
     "integer",
     "number",
@@ -37,15 +36,21 @@ __all__ = [
     "list_of",
     "check_parameters",
     "Parameters",
+    "seed",
+    "fraction",
 ]
 
 #: A parameter spec: ``spec(name, value)`` returns the checked value or raises ParameterError.
 Spec = Callable[[str, Any], Any]
 
 
+def _bound(x: float) -> str:
+    return str(x) if isinstance(x, numbers.Integral) else f"{x:g}"
+
+
 def _interval(low: float | None, high: float | None, low_closed: bool, high_closed: bool) -> str:
-    lo = "-inf" if low is None else f"{low:g}"
-    hi = "inf" if high is None else f"{high:g}"
+    lo = "-inf" if low is None else _bound(low)
+    hi = "inf" if high is None else _bound(high)
     left = "[" if low_closed and low is not None else "("
     right = "]" if high_closed and high is not None else ")"
     return f"{left}{lo}, {hi}{right}"
@@ -126,25 +131,6 @@ def check_scheduler(name: str, value: Any) -> str | None:
     )
 
 
-def check_all(checks: Mapping[str, Any]) -> dict[str, Any]:
-    """Run several checks and report every bad parameter at once.
-
-    ``checks`` maps a name to a zero-argument callable (usually a ``lambda`` around one of the
-    checks above). Returns ``{name: checked value}``; if any check fails, raises one
-    ``ParameterError`` whose message lists every failure, one per line.
-    """
-    values: dict[str, Any] = {}
-    errors: list[str] = []
-    for name, check in checks.items():
-        try:
-            values[name] = check()
-        except ParameterError as exc:
-            errors.append(str(exc))
-    if errors:
-        raise ParameterError("; ".join(errors))
-    return values
-
-
 def integer(low: int | None = None, high: int | None = None) -> Spec:
     """Spec of an int in ``[low, high]`` (:func:`check_int`)."""
     def spec(name: str, value: Any) -> int:
@@ -168,8 +154,8 @@ def number(
     return spec
 
 
-def one_of(choices: Iterable[Any]) -> Spec:
-    """Spec of one value of ``choices`` (:func:`check_choice`)."""
+def one_of(*choices: Any) -> Spec:
+    """Spec of one of ``choices`` (:func:`check_choice`): ``one_of("lstm", "gru")``."""
     options = list(choices)
 
     def spec(name: str, value: Any) -> Any:
@@ -211,6 +197,12 @@ def list_of(
         return sorted(items) if sort else items
     check.__doc__ = f"{what}, each {spec.__doc__ or 'valid'}"
     return check
+
+
+#: Spec of a random seed: an int in [0, 2**31 - 1].
+seed = integer(0, 2**31 - 1)
+#: Spec of a share of a data set: a number in (0, 1].
+fraction = number(0.0, 1.0, low_closed=False)
 
 
 class Parameters(dict):

@@ -169,7 +169,7 @@ def _add_sweep(sub: Any, common: argparse.ArgumentParser, *, chosen: bool) -> No
 def _cmd_run(args: argparse.Namespace) -> int:
     from .course.profiles import parse_overrides
     from .course.runner import run_notebooks
-    from .course.summary import format_summary
+    from .course.summary import format_run_summary
 
     if args.resume and not args.out:
         raise UsageError("--resume needs --out DIR (the run folder to continue)")
@@ -186,7 +186,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     print()
-    print(format_summary(results))
+    print(format_run_summary(results))
     failed = [r.notebook for r in results if r.status != "ok"]
     print(f"\nrun folder: {run_dir}  (summary.json, executed notebooks, figures)")
     if failed:

@@ -18,7 +18,8 @@ Conventions
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import torch
@@ -38,6 +39,7 @@ __all__ = [
     "EmbeddingDropout",
     "drop_connect",
     "zoneout",
+    "masks_from",
 ]
 
 DropoutMode = Literal["inverted", "weight_scaling"]
@@ -378,3 +380,27 @@ def zoneout(
     else:
         keep_old = mask.to(device=h_new.device).bool()
     return torch.where(keep_old, h_prev, h_new)
+
+
+@contextlib.contextmanager
+def masks_from(model: nn.Module, generator: torch.Generator | None) -> Iterator[nn.Module]:
+    """Draw every mask of ``model`` from ``generator`` inside the block, then restore.
+
+    Reaches every module with a ``generator`` attribute: the layers of this module
+    (:class:`Dropout`, :class:`LockedDropout`, :class:`EmbeddingDropout`), the recurrent
+    layers of :mod:`seqdrop.nn` and the models of :mod:`seqdrop.models` (their embedding
+    dropout); torch's own ``nn.Dropout`` keeps drawing from the global generator.
+    ``generator=None`` changes nothing.
+    """
+    _check_generator(generator)
+    if generator is None:
+        yield model
+        return
+    saved = [(m, m.generator) for m in model.modules() if hasattr(m, "generator")]
+    try:
+        for m, _ in saved:
+            m.generator = generator
+        yield model
+    finally:
+        for m, g in saved:
+            m.generator = g

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 __all__ = ["project_root", "data_dir", "cache_dir", "runs_dir"]
-
-_MOVED_TO_COURSE = ("notebooks_dir", "params_dir", "output_dir")
 
 
 def _env_path(name: str) -> Path | None:
@@ -56,12 +53,3 @@ def cache_dir() -> Path:
 def runs_dir() -> Path:
     """Default parent of run folders (``seqdrop train``, ``seqdrop run``): ``<root>/runs``."""
     return project_root() / "runs"
-
-
-def __getattr__(name: str) -> Any:
-    # The checkout-only folders moved to seqdrop.course.paths; old imports keep working.
-    if name in _MOVED_TO_COURSE:
-        from .course import paths as course_paths
-
-        return getattr(course_paths, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

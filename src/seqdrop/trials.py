@@ -17,6 +17,10 @@ Shipped trials (a bare name in a sweep, ``trial: train_mlp``, means one of these
 - :func:`train_mlp` — the 784-128-10 feed-forward net with dropout 0.5 (Srivastava et al. 2014);
 - :func:`noop` — does nothing (measures the engine's own overhead).
 
+The training trials take a ``device`` key: ``"auto"`` (default: CUDA when the worker running
+the trial has it, else the CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; a sweep on workers that
+offer a ``GPU`` resource places one trial per GPU (:func:`seqdrop.sweep.sweep`).
+
 The recurrent trials take every field of :class:`seqdrop.nn.RecurrentDropout` that the models
 accept as a config key (``recurrent_dropout``, ``weight_dropout``, ``zoneout``, ``locked``,
 ``embedding_dropout``, ``model_input_dropout``, ``model_layer_dropout``,
@@ -39,8 +43,9 @@ The kit, for trials of your own (``seqdrop.experiments`` builds the chapters' tr
   :class:`~seqdrop.ParameterError` naming the key and its range);
 - dropout keys: :data:`DROPOUT_KEYS`, :data:`DROPOUT_DEFAULTS`, :data:`DROPOUT_CHECKS`,
   :func:`trial_dropouts`;
-- training keys: :data:`TRAIN_DEFAULTS`, :data:`TRAIN_CHECKS`, :func:`fit_trial`,
-  :func:`trial_outcome`;
+- training keys: :data:`TRAIN_DEFAULTS`, :data:`TRAIN_CHECKS`, :func:`device_name` (the
+  ``device`` key's check), :func:`fit_trial`, :func:`trial_outcome` and the metrics it adds,
+  :data:`OUTCOME_METRICS`;
 - data, loaded once per worker process: :func:`ptb_corpus`, :func:`sequence_data`,
   :func:`train_subset`.
 """
@@ -55,45 +60,37 @@ import torch
 from .data import LMCorpus, SequenceDataset, SequenceSplit, load_dataset, stratified_split
 from .models import FeedForwardNet, RNNLanguageModel, SequenceClassifier
 from .nn import RecurrentDropout
-from ._validation import check_bool, check_choice, check_float, check_int, check_probability
+from ._validation import (ParameterError, check_bool, check_float, check_int, check_positive,
+                          check_probability, fraction, integer, one_of, optional)
 from .train import TrainResult, fit
-from .utils import seed_everything
+from .utils import pick_device, seed_everything
 from .sweep import trial_function
 
 __all__ = [
     "train_lm", "train_classifier", "train_mlp", "noop",
     "CELLS", "one_of", "integer", "positive", "fraction", "optional_positive",
     "DROPOUT_KEYS", "DROPOUT_DEFAULTS", "DROPOUT_CHECKS", "trial_dropouts",
-    "TRAIN_DEFAULTS", "TRAIN_CHECKS", "fit_trial", "trial_outcome",
+    "TRAIN_DEFAULTS", "TRAIN_CHECKS", "device_name", "fit_trial", "OUTCOME_METRICS", "trial_outcome",
     "ptb_corpus", "sequence_data", "train_subset",
 ]
 
 CELLS = ("lstm", "gru", "rnn_tanh", "rnn_relu")  # the recurrent trials' ``cell`` values
 
 
-def one_of(*options: Any) -> Callable[[str, Any], Any]:
-    """A check: the value is one of ``options``."""
-    return lambda key, value: check_choice(key, value, options)
+#: Value checks of the kit: the specs of :mod:`seqdrop._validation` (one implementation for
+#: trials, notebooks and the library): ``positive`` a number > 0, ``optional_positive`` that or
+#: ``None``.
+positive = check_positive
+optional_positive = optional(check_positive)
 
 
-def integer(low: int, high: int | None = None, optional: bool = False) -> Callable[[str, Any], Any]:
-    """A check: an integer in ``[low, high]`` (``None`` too when ``optional``)."""
-    return lambda key, value: None if optional and value is None else check_int(key, value, low, high)
-
-
-def positive(key: str, value: Any) -> float:
-    """A check: a number > 0."""
-    return check_float(key, value, 0.0, None, low_closed=False)
-
-
-def fraction(key: str, value: Any) -> float:
-    """A check: a share in ``(0, 1]``."""
-    return check_float(key, value, 0.0, 1.0, low_closed=False)
-
-
-def optional_positive(key: str, value: Any) -> float | None:
-    """A check: ``None`` or a number > 0."""
-    return None if value is None else positive(key, value)
+def device_name(key: str, value: Any) -> str:
+    """A check: ``"auto"`` (CUDA when the worker has it, else the CPU), ``"cpu"``, ``"cuda"`` or
+    ``"cuda:N"``. Whether CUDA exists is the worker's business: checked where the trial runs."""
+    if isinstance(value, str) and (value in ("auto", "cpu", "cuda") or
+                                   (value.startswith("cuda:") and value[5:].isdigit())):
+        return value
+    raise ParameterError(f"parameter {key!r} = {value!r} must be 'auto', 'cpu', 'cuda' or 'cuda:N'")
 
 
 # Dropout keys of the recurrent trials: the fields of seqdrop.nn.RecurrentDropout that the
@@ -117,7 +114,7 @@ TRAIN_DEFAULTS = dict(epochs=1, batch_size=20, lr=1.0, optimizer="sgd", clip=Non
                       max_steps=None, max_eval_batches=None, train_fraction=1.0)
 TRAIN_CHECKS = dict(epochs=integer(1), batch_size=integer(1), lr=positive, optimizer=one_of("sgd", "adam", "ntasgd"),
                     clip=optional_positive, weight_decay=lambda k, v: check_float(k, v, 0.0),
-                    max_steps=integer(1, optional=True), max_eval_batches=integer(1, optional=True),
+                    max_steps=optional(integer(1)), max_eval_batches=optional(integer(1)),
                     train_fraction=fraction)
 _TRAIN_FIELDS = ("epochs", "batch_size", "lr", "optimizer", "clip", "weight_decay", "max_steps", "max_eval_batches")
 
@@ -125,13 +122,28 @@ _TRAIN_FIELDS = ("epochs", "batch_size", "lr", "optimizer", "clip", "weight_deca
 def fit_trial(model: torch.nn.Module, data: LMCorpus | SequenceDataset, config: dict[str, Any],
               **extra: Any) -> TrainResult:
     """:func:`seqdrop.train.fit` with the config's training keys (:data:`TRAIN_DEFAULTS`),
-    seeded by ``config["seed"]``, silent; ``extra`` are further ``fit`` options."""
+    seeded by ``config["seed"]``, silent; ``extra`` are further ``fit`` options.
+
+    Trains on ``config["device"]`` (``"auto"`` when the trial has no such key: CUDA when this
+    worker has it, else the CPU; check the key with :func:`device_name`) and hands the model
+    back on the CPU, so that code after training needs no
+    device handling."""
     options = {k: config[k] for k in _TRAIN_FIELDS} | extra
-    return fit(model, data, seed=config["seed"], device="cpu", progress=False, verbose=False, **options)
+    device = str(pick_device(config.get("device", "auto")))
+    result = fit(model, data, seed=config["seed"], device=device, progress=False, verbose=False, **options)
+    model.to("cpu")
+    return result
+
+
+# What trial_outcome adds to the best-epoch metrics a trial names.
+OUTCOME_METRICS = ("train_loss", "train_ppl", "train_acc", "train_bpc", "best_epoch", "epochs_run", "steps",
+                   "stopped", "n_params")
 
 
 def trial_outcome(result: TrainResult, model: torch.nn.Module, names: tuple[str, ...]) -> dict[str, Any]:
-    """Best-epoch metrics (lowest validation loss), the last training metric, and the history."""
+    """Best-epoch metrics ``names`` (lowest validation loss), the last training metrics, the
+    epochs and steps run, why training stopped, the parameter count (:data:`OUTCOME_METRICS`),
+    and the history."""
     last = result.history.iloc[-1]
     out: dict[str, Any] = {n: float(result.best[n]) for n in names if n in result.best}
     out |= {k: float(last[k]) for k in ("train_loss", "train_ppl", "train_acc", "train_bpc") if k in last}
@@ -139,6 +151,10 @@ def trial_outcome(result: TrainResult, model: torch.nn.Module, names: tuple[str,
             "stopped": result.stopped, "n_params": sum(p.numel() for p in model.parameters())}
     out["history"] = result.history.to_dict("records")
     return out
+
+
+_LM_METRICS = ("val_ppl", "test_ppl", "val_bpc", "test_bpc", "val_loss", "test_loss")
+_CLS_METRICS = ("val_acc", "test_acc", "val_loss", "test_loss")
 
 
 @functools.lru_cache(maxsize=4)
@@ -151,13 +167,14 @@ def ptb_corpus(level: str, max_tokens: int | None) -> LMCorpus:
     defaults=dict(
         level="word", cell="lstm", embedding_size=200, hidden_size=200, num_layers=2, **DROPOUT_DEFAULTS,
         tie_weights=False, init_range=0.1, bptt=35, lr_schedule="constant",
-        lr_decay=1.0, decay_start=0, max_tokens=None, **(TRAIN_DEFAULTS | dict(clip=5.0))),
+        lr_decay=1.0, decay_start=0, max_tokens=None, device="auto", **(TRAIN_DEFAULTS | dict(clip=5.0))),
     checks=dict(
         level=one_of("word", "char"), cell=one_of(*CELLS), embedding_size=integer(1), hidden_size=integer(1),
         num_layers=integer(1), **DROPOUT_CHECKS, tie_weights=check_bool, init_range=optional_positive, bptt=integer(1),
         lr_schedule=one_of("constant", "step", "plateau"), lr_decay=lambda k, v: check_float(k, v, 0.0, 1.0),
-        decay_start=integer(0), max_tokens=integer(2, optional=True), **TRAIN_CHECKS),
+        decay_start=integer(0), max_tokens=optional(integer(2)), device=device_name, **TRAIN_CHECKS),
     validate=lambda config: trial_dropouts(config),
+    metrics=_LM_METRICS + OUTCOME_METRICS,
 )
 def train_lm(config: dict[str, Any]) -> dict[str, Any]:
     """PTB language model; metrics ``val_ppl``/``test_ppl`` (and ``_bpc`` for characters) at the
@@ -174,7 +191,7 @@ def train_lm(config: dict[str, Any]) -> dict[str, Any]:
     bpc = c["level"] == "char"
     result = fit_trial(model, data, c, bptt=c["bptt"], lr_schedule=c["lr_schedule"], lr_decay=c["lr_decay"],
                   decay_start=c["decay_start"], bpc=bpc)
-    return trial_outcome(result, model, ("val_ppl", "test_ppl", "val_bpc", "test_bpc", "val_loss", "test_loss"))
+    return trial_outcome(result, model, _LM_METRICS)
 
 
 def train_subset(data: SequenceDataset, share: float) -> SequenceDataset:
@@ -199,13 +216,14 @@ _CLS_DATA = ("mnist-rows", "mnist-pixels", "digits-rows", "fsdd-mfcc")
 @trial_function(
     defaults=dict(
         data="mnist-rows", cell="lstm", hidden_size=64, num_layers=1, pooling="last", **DROPOUT_DEFAULTS,
-        **(TRAIN_DEFAULTS | dict(epochs=5, batch_size=64, lr=1e-3, optimizer="adam", clip=5.0)),
+        device="auto", **(TRAIN_DEFAULTS | dict(epochs=5, batch_size=64, lr=1e-3, optimizer="adam", clip=5.0)),
     ),
     checks=dict(
         data=one_of(*_CLS_DATA), cell=one_of(*CELLS), hidden_size=integer(1), num_layers=integer(1),
-        pooling=one_of("last", "mean"), **DROPOUT_CHECKS, **TRAIN_CHECKS,
+        pooling=one_of("last", "mean"), **DROPOUT_CHECKS, device=device_name, **TRAIN_CHECKS,
     ),
     validate=lambda config: trial_dropouts(config),
+    metrics=_CLS_METRICS + OUTCOME_METRICS,
 )
 def train_classifier(config: dict[str, Any]) -> dict[str, Any]:
     """Recurrent sequence classifier; metrics ``val_acc``/``test_acc`` at the best validation epoch."""
@@ -217,18 +235,19 @@ def train_classifier(config: dict[str, Any]) -> dict[str, Any]:
         dropouts=trial_dropouts(c),
     )
     result = fit_trial(model, data, c)
-    return trial_outcome(result, model, ("val_acc", "test_acc", "val_loss", "test_loss"))
+    return trial_outcome(result, model, _CLS_METRICS)
 
 
 @trial_function(
     defaults=dict(data="mnist-rows", hidden_sizes=[128], dropout=0.5, input_dropout=0.0, mode="inverted",
-                  **(TRAIN_DEFAULTS | dict(epochs=5, batch_size=64, lr=1e-3, optimizer="adam"))),
+                  device="auto", **(TRAIN_DEFAULTS | dict(epochs=5, batch_size=64, lr=1e-3, optimizer="adam"))),
     checks=dict(
         data=one_of("mnist-rows", "digits-rows"), dropout=check_probability, input_dropout=check_probability,
         mode=one_of("inverted", "weight_scaling"),
         hidden_sizes=lambda k, v: [check_int(f"{k}[{i}]", h, 1) for i, h in enumerate(v if isinstance(v, list) else [v])],
-        **TRAIN_CHECKS,
+        device=device_name, **TRAIN_CHECKS,
     ),
+    metrics=_CLS_METRICS + OUTCOME_METRICS,
 )
 def train_mlp(config: dict[str, Any]) -> dict[str, Any]:
     """Feed-forward net on flattened images (784-128-10, dropout 0.5 by default; Srivastava et
@@ -241,10 +260,10 @@ def train_mlp(config: dict[str, Any]) -> dict[str, Any]:
     model = FeedForwardNet(x[0].numel(), sizes, data.num_classes, dropout=c["dropout"],
                            input_dropout=c["input_dropout"], mode=c["mode"])
     result = fit_trial(model, data, c)
-    return trial_outcome(result, model, ("val_acc", "test_acc", "val_loss", "test_loss"))
+    return trial_outcome(result, model, _CLS_METRICS)
 
 
-@trial_function(defaults=dict(value=0.0), checks=dict(value=lambda k, v: check_float(k, v)))
+@trial_function(defaults=dict(value=0.0), checks=dict(value=lambda k, v: check_float(k, v)), metrics=("result",))
 def noop(config: dict[str, Any]) -> dict[str, Any]:
     """Returns ``value`` unchanged: a sweep of these measures the engine's overhead."""
     return {"result": float(config["value"])}

@@ -14,7 +14,8 @@ its ranges in one call and runs the common preamble in one more::
     seeds, claims = setup("00_dropout_formula", params)
 
 - :func:`check_parameters` with the specs ``check_probability``, ``integer``, ``number``,
-  ``one_of``, ``optional``, ``list_of``, ``check_bool``, ``check_scheduler`` (one
+  ``one_of``, ``optional``, ``list_of``, ``seed``, ``fraction``, ``check_bool``,
+  ``check_scheduler`` (one
   :class:`ParameterError` naming every bad parameter and its range; :mod:`seqdrop._validation`);
 - :func:`setup`: threads, figure style, seeds and the chapter's claims for the profile the run
   is in (:mod:`seqdrop.course.preamble`); :class:`Claims`, :func:`interval`,
@@ -33,7 +34,6 @@ from __future__ import annotations
 from .._validation import (
     Parameters,
     ParameterError,
-    check_all,
     check_bool,
     check_choice,
     check_float,
@@ -42,23 +42,37 @@ from .._validation import (
     check_positive,
     check_probability,
     check_scheduler,
+    fraction,
     integer,
     list_of,
     number,
     one_of,
     optional,
+    seed,
 )
-from .claims import ClaimError, Claims, excludes_zero, interval, mean_interval
 from .figures import savefig, setup_figures
-from .preamble import setup
 from .records import findings, read_records, record, record_finding
+
+# Loaded on first use: claims read intervals from seqdrop.sweep (and so Dask), which
+# `seqdrop run` and `seqdrop prepare` must not import.
+_LAZY = {"ClaimError": "claims", "Claims": "claims", "excludes_zero": "claims",
+         "interval": "claims", "mean_interval": "claims", "setup": "preamble"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ClaimError",
     "Claims",
     "Parameters",
     "ParameterError",
-    "check_all",
     "check_bool",
     "check_choice",
     "check_float",
@@ -69,6 +83,7 @@ __all__ = [
     "check_scheduler",
     "excludes_zero",
     "findings",
+    "fraction",
     "integer",
     "interval",
     "list_of",
@@ -80,6 +95,7 @@ __all__ = [
     "record",
     "record_finding",
     "savefig",
+    "seed",
     "setup",
     "setup_figures",
 ]

@@ -1,8 +1,10 @@
-"""Is a predictive distribution honest? Calibration, entropy and interval coverage.
+"""Is a predictive distribution right, and honest? Accuracy and NLL, calibration, entropy, coverage.
 
 The metrics chapter 08 uses to judge weight scaling against Monte-Carlo dropout
 (Gal & Ghahramani 2016), on tensors of predicted probabilities or Gaussian predictions:
 
+- :func:`classification_metrics`: accuracy and mean negative log-likelihood, the one
+  definition of both for every chapter (00 scores the averages over masks with it);
 - :func:`reliability_bins` and :func:`expected_calibration_error`: confidence (the top
   class probability) against accuracy in equal-width bins, and their weighted gap
   (Naeini et al. 2015; Guo et al. 2017, eq. 3);
@@ -15,7 +17,7 @@ The metrics chapter 08 uses to judge weight scaling against Monte-Carlo dropout
 
 A metric over zero examples raises ``ValueError``: it is not a number.
 
-Chapters: 08.
+Chapters: 00, 08.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-__all__ = ["reliability_bins", "expected_calibration_error", "predictive_entropy",
+__all__ = ["classification_metrics", "reliability_bins", "expected_calibration_error", "predictive_entropy",
            "mutual_information", "ood_auroc", "gaussian_interval", "interval_coverage",
            "pool_reliability"]
 
@@ -42,6 +44,15 @@ def _check_bins(n_bins: int) -> int:
     if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive int, got {n_bins!r}")
     return n_bins
+
+
+def classification_metrics(probs: Tensor, y: Tensor) -> dict[str, float]:
+    """``{"acc", "nll"}`` of class probabilities ``(N, C)`` for labels ``(N,)``: the share of
+    examples whose most probable class is the label, and ``−mean_i log p_i(y_i)`` (the
+    probabilities clamped at 1e-12, so a confident mistake costs 27.6 nats, not infinity)."""
+    _check_probs(probs, y)
+    nll = -probs.gather(1, y[:, None]).clamp_min(1e-12).log().mean()
+    return {"acc": float((probs.argmax(1) == y).double().mean()), "nll": float(nll)}
 
 
 def reliability_bins(probs: Tensor, y: Tensor, n_bins: int = 15) -> pd.DataFrame:

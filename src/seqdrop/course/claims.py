@@ -15,6 +15,8 @@ by :func:`seqdrop.course.preamble.run_profile`.
 intervals come from :mod:`seqdrop.sweep.stats` (:func:`~seqdrop.sweep.mean_ci`, the Student-t
 interval over seeds); :func:`excludes_zero` (from there too) reads a row of
 :func:`seqdrop.sweep.paired_difference`.
+
+Chapters: all.
 """
 from __future__ import annotations
 
@@ -132,14 +134,15 @@ class Claims:
 
 
 def interval(row: Mapping[str, Any], digits: int = 3, *, scale: float = 1.0, unit: str = "",
-             signed: bool = False) -> str:
+             signed: bool = False,
+             keys: tuple[str, str, str] = ("mean", "ci_low", "ci_high")) -> str:
     """``"0.012 [0.004, 0.021]"`` (or ``"1.2 pt [0.4, 2.1]"``) from a row with ``mean``,
-    ``ci_low`` and ``ci_high``.
+    ``ci_low`` and ``ci_high`` (or the three ``keys`` given).
 
     ``scale`` multiplies every number (e.g. 100 for percentage points), ``unit`` is appended
     to the mean, ``signed`` writes every number with its sign (``"+1.2 [-0.3, +2.7]"``).
     """
-    m, lo, hi = (float(row[k]) * scale for k in ("mean", "ci_low", "ci_high"))
+    m, lo, hi = (float(row[k]) * scale for k in keys)
     f = f"{'+' if signed else ''}.{digits}f"
     return f"{m:{f}}{unit} [{lo:{f}}, {hi:{f}}]"
 

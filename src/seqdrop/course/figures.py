@@ -3,6 +3,8 @@
 Call :func:`setup_figures` once at the top of a notebook: seaborn's ``notebook`` context,
 100 dpi, a default size that fits the course's 7-inch (730 px) column. :func:`savefig` writes
 a PNG into :func:`seqdrop.course.paths.output_dir` (the run folder under ``seqdrop run``).
+
+Chapters: all.
 """
 from __future__ import annotations
 

@@ -15,8 +15,10 @@ When the logits are affine in the mask (dropout only right before the last linea
 normalised geometric mean of all sub-networks (Hinton et al. 2012; Baldi & Sadowski 2013,
 eq. 12). With a nonlinearity after a dropout layer it is only an approximation.
 
-:func:`train_digits_ensemble` is a sweep trial (a function of a config dict) that trains the
-MLP on scikit-learn's 8×8 digits and measures all three, with a curve over ``N``.
+The sub-networks are sampled by :func:`seqdrop.nn.mc_samples` and scored by
+:func:`seqdrop.course.calibration.classification_metrics`. :func:`train_digits_ensemble` is a
+sweep trial (a function of a config dict) that fits the MLP on scikit-learn's 8×8 digits
+(:func:`fit_classifier`, Adam on cross-entropy) and measures all three, with a curve over ``N``.
 
 Chapters: 00.
 """
@@ -31,48 +33,54 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import load_digits_rows
-from ..dropout import Dropout
-from .dropout_moments import train_classifier
+from ..dropout import masks_from
 from ..models import FeedForwardNet
-from ..nn.mc import mc_dropout
+from ..nn import mc_samples
 from .._validation import check_choice, check_float, check_int, check_probability
 from ..sweep import trial_function
+from .calibration import classification_metrics
 
 __all__ = [
-    "sample_logits",
+    "fit_classifier",
     "arithmetic_mean",
     "geometric_mean",
     "averaging_curve",
-    "prediction_metrics",
     "train_digits_ensemble",
 ]
 
 
-def _set_generators(model: nn.Module, generator: torch.Generator | None) -> None:
-    for m in model.modules():
-        if isinstance(m, Dropout):
-            m.generator = generator
+def fit_classifier(
+    model: nn.Module,
+    X: Tensor,
+    y: Tensor,
+    *,
+    steps: int,
+    lr: float = 3e-3,
+    batch_size: int = 64,
+    weight_decay: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> list[float]:
+    """Fit ``model`` to ``(X, y)`` with Adam on cross-entropy for ``steps`` minibatches
+    (sampled with replacement); the training loss per step. Leaves the model in eval mode.
 
-
-@torch.no_grad()
-def sample_logits(
-    model: nn.Module, X: Tensor, n_masks: int, *, generator: torch.Generator | None = None
-) -> Tensor:
-    """Logits of ``n_masks`` sampled sub-networks, shape ``(n_masks, B, C)``.
-
-    Dropout layers sample masks (:func:`seqdrop.nn.mc_dropout`), everything else is in eval
-    mode; ``generator`` drives the masks of :class:`seqdrop.dropout.Dropout` layers.
+    ``generator`` draws both the minibatches and the dropout masks
+    (:func:`seqdrop.dropout.masks_from`), so a fit is reproducible.
     """
-    n_masks = check_int("n_masks", n_masks, 1)
-    saved = [(m, m.generator) for m in model.modules() if isinstance(m, Dropout)]
-    try:
-        if generator is not None:
-            _set_generators(model, generator)
-        with mc_dropout(model):
-            return torch.stack([model(X) for _ in range(n_masks)])
-    finally:
-        for m, g in saved:
-            m.generator = g
+    steps = check_int("steps", steps, 0)
+    batch_size = check_int("batch_size", batch_size, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    losses: list[float] = []
+    model.train()
+    with masks_from(model, generator):
+        for _ in range(steps):
+            idx = torch.randint(0, X.shape[0], (min(batch_size, X.shape[0]),), generator=generator)
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+    model.eval()
+    return losses
 
 
 def arithmetic_mean(logits: Tensor) -> Tensor:
@@ -87,14 +95,6 @@ def geometric_mean(logits: Tensor) -> Tensor:
     gives the softmax of the mean logits (Hinton et al. 2012).
     """
     return logits.mean(0).softmax(-1)
-
-
-def prediction_metrics(probs: Tensor, y: Tensor) -> dict[str, float]:
-    """Accuracy and mean negative log-likelihood of probabilities ``(B, C)``; needs ``B > 0``."""
-    if probs.shape[0] == 0:
-        raise ValueError("no samples: accuracy and NLL of zero samples are undefined")
-    nll = F.nll_loss(probs.clamp_min(1e-12).log(), y)
-    return {"acc": float((probs.argmax(-1) == y).double().mean()), "nll": float(nll)}
 
 
 def averaging_curve(
@@ -114,7 +114,7 @@ def averaging_curve(
             gap = float((probs - ws_probs).abs().mean())
             log_gap = float((probs.clamp_min(1e-30).log() - log_ws).abs().mean())
             rows.append({"n_masks": int(n), "rule": rule, "gap": gap, "log_gap": log_gap,
-                         **prediction_metrics(probs, y)})
+                         **classification_metrics(probs, y)})
     return pd.DataFrame(rows)
 
 
@@ -149,18 +149,18 @@ def train_digits_ensemble(config: dict[str, Any]) -> dict[str, Any]:
     torch.manual_seed(c["seed"])
     model = FeedForwardNet(64, (c["hidden"],) * c["depth"], 10, dropout=c["p"])
     gen = torch.Generator().manual_seed(c["seed"])
-    train_classifier(model, X, y, steps=c["steps"], lr=c["lr"], batch_size=c["batch_size"],
-                     generator=gen)
+    fit_classifier(model, X, y, steps=c["steps"], lr=c["lr"], batch_size=c["batch_size"],
+                   generator=gen)
     model.eval()
     with torch.no_grad():
         ws_probs = model(Xt).softmax(-1)
         train_acc = float((model(X).argmax(-1) == y).double().mean())
     masks_gen = torch.Generator().manual_seed(c["seed"] + 1)
-    logits = sample_logits(model, Xt, c["n_masks"], generator=masks_gen)
+    logits = mc_samples(model, Xt, c["n_masks"], generator=masks_gen)
     curve = averaging_curve(logits, ws_probs, yt)
     last = curve[curve["n_masks"] == c["n_masks"]].set_index("rule")
-    single = [prediction_metrics(z.softmax(-1), yt)["acc"] for z in logits[:100]]
-    out = {f"ws_{k}": v for k, v in prediction_metrics(ws_probs, yt).items()}
+    single = [classification_metrics(z.softmax(-1), yt)["acc"] for z in logits[:100]]
+    out = {f"ws_{k}": v for k, v in classification_metrics(ws_probs, yt).items()}
     for rule in ("arithmetic", "geometric"):
         for metric in ("acc", "nll", "gap", "log_gap"):
             out[f"{rule}_{metric}"] = float(last.loc[rule, metric])

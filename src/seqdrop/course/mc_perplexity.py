@@ -4,22 +4,25 @@ Gal & Ghahramani 2016 (§5.2, Table 1) evaluate their language models both ways:
 weight-scaled network (dropout off) and the average of the *probabilities* of 1000
 stochastic passes ("MC dropout"), which lowered the test perplexity of the medium and large
 PTB models by about one point at about a thousand times the evaluation cost. Here the same
-two numbers, for a model of the suite:
+two numbers, for a model of the suite, on the BPTT windows the trainer evaluates:
 
 - :func:`token_log_probs`: log p(next token) of every evaluated token for one pass over a
   token stream, the hidden state carried across BPTT windows as in evaluation;
-- :func:`mc_perplexity`: perplexity of the average over the first ``n`` of ``S`` passes,
-  ``exp(−mean_t log((1/n) Σ_k p_k(w_t)))``, for several ``n``;
+- :func:`mc_perplexity`: perplexity of the average over the first ``n`` of ``S`` kept passes
+  (:func:`seqdrop.nn.mc_samples`), ``exp(−mean_t log((1/n) Σ_k p_k(w_t)))``, for several ``n``;
+- :func:`mc_and_ws_perplexity`: both perplexities of a trained model, the MC one streamed
+  over the passes (:func:`seqdrop.nn.mc_passes`) so that memory does not grow with them;
+- :func:`unigram_perplexity`: the perplexity of a model that ignores the context (add-one
+  smoothed word frequencies of the training stream), the floor any language model must beat;
 - :func:`mc_lm`: the sweep trial (train, then evaluate both ways on the test stream and
   time them in CPU seconds).
 
-Chapters: 08, 09.
+Chapters: 03, 08, 09.
 """
 from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,14 +33,15 @@ from torch import Tensor, nn
 from .._validation import check_int
 from ..data import LMCorpus, batchify, lm_batches
 from ..models import RNNLanguageModel
-from ..nn import RecurrentDropout, mc_dropout
+from ..nn import RecurrentDropout, mc_passes, mc_samples
 from ..experiments.recipes import recipe_dropouts
 from ..sweep import trial_function
 from ..trials import TRAIN_CHECKS, TRAIN_DEFAULTS, fit_trial, ptb_corpus
 from ..utils import seed_everything
-from .uncertainty import _COMMON, _COMMON_CHECKS, sample_counts
+from .uncertainty import _COMMON, _COMMON_CHECKS, cpu_timed, sample_counts
 
-__all__ = ["token_log_probs", "mc_perplexity", "mc_lm"]
+__all__ = ["token_log_probs", "mc_perplexity", "scored_windows", "mc_and_ws_perplexity",
+           "unigram_perplexity", "mc_lm"]
 
 
 @torch.no_grad()
@@ -74,10 +78,51 @@ def mc_perplexity(log_probs: Tensor, ns: Sequence[int] | None = None) -> dict[in
     return out
 
 
-def _timed_passes(model: nn.Module, stream: Tensor, n: int, kw: dict[str, Any]) -> tuple[Tensor, float]:
-    start = time.process_time()
-    logp = torch.stack([token_log_probs(model, stream, **kw) for _ in range(n)])
-    return logp, time.process_time() - start
+def scored_windows(stream: Tensor, *, batch_size: int = 10, bptt: int = 35,
+                   max_batches: int | None = None) -> list:
+    """The evaluation windows of ``stream`` (:func:`seqdrop.data.batching.lm_batches` of its
+    ``batch_size`` columns), the first ``max_batches`` of them."""
+    windows = list(lm_batches(batchify(stream, batch_size), bptt))[:max_batches]
+    if not windows:
+        raise ValueError("no evaluation windows: the stream is too short")
+    return windows
+
+
+def unigram_perplexity(train: Tensor, stream: Tensor, vocab_size: int, *,
+                       batch_size: int = 10, bptt: int = 35,
+                       max_batches: int | None = None) -> float:
+    """Perplexity of the targets of :func:`scored_windows` under add-one smoothed unigram
+    frequencies of ``train``: what a model that ignores the context reaches."""
+    counts = torch.bincount(train.flatten(), minlength=vocab_size).double() + 1
+    log_p = (counts / counts.sum()).log()
+    targets = torch.cat([w.y.flatten() for w in scored_windows(
+        stream, batch_size=batch_size, bptt=bptt, max_batches=max_batches)])
+    return math.exp(-log_p[targets].mean().item())
+
+
+def mc_and_ws_perplexity(model: nn.Module, stream: Tensor, *, n_samples: int,
+                         batch_size: int = 10, bptt: int = 35, max_batches: int | None = None,
+                         seed: int = 0) -> tuple[float, float]:
+    """``(weight-scaling, Monte-Carlo)`` perplexity of a token ``stream``.
+
+    Weight scaling is the eval-mode network. MC dropout averages each target's predicted
+    probability over ``n_samples`` stochastic passes (Gal & Ghahramani 2016, §5.2), each
+    pass a :func:`token_log_probs` drawn by :func:`seqdrop.nn.mc_passes`; the log of the
+    sum is accumulated pass by pass, so memory does not grow with ``n_samples`` (1000 in
+    the paper). ``seed`` seeds torch's global generator before the passes.
+    """
+    n_samples = check_int("n_samples", n_samples, 1)
+    kw = dict(batch_size=batch_size, bptt=bptt, max_batches=max_batches)
+    stream = stream.to(next(model.parameters()).device)
+    was_training = model.training
+    torch.manual_seed(seed)
+    model.eval()
+    ws = math.exp(-token_log_probs(model, stream, **kw).mean().item())
+    total: Tensor | None = None
+    for log_p in mc_passes(model, lambda m: token_log_probs(m, stream, **kw), n_samples):
+        total = log_p if total is None else torch.logaddexp(total, log_p)
+    model.train(was_training)
+    return ws, math.exp(-(total - math.log(n_samples)).mean().item())
 
 
 @trial_function(
@@ -104,10 +149,10 @@ def mc_lm(config: dict[str, Any]) -> dict[str, Any]:
     result = fit_trial(model, data, c, bptt=c["bptt"])
     kw = dict(bptt=c["bptt"], max_batches=c["eval_batches"])
     model.eval()
-    ws, ws_s = _timed_passes(model, data.test, 1, kw)
+    ws, ws_s = cpu_timed(lambda: token_log_probs(model, data.test, **kw)[None])
     torch.manual_seed(c["seed"])
-    with mc_dropout(model):
-        mc, mc_s = _timed_passes(model, data.test, c["n_samples"], kw)
+    mc, mc_s = cpu_timed(lambda: mc_samples(model, lambda m: token_log_probs(m, data.test, **kw),
+                                            c["n_samples"]))
     curve = mc_perplexity(mc)
     return {"best_epoch": int(result.best["epoch"]), "tokens": int(ws.shape[1]),
             "ws_ppl": mc_perplexity(ws)[1], "mc_ppl": curve[c["n_samples"]],

@@ -4,6 +4,8 @@
   for each executed notebook; default ``<root>/runs/lab``).
 - ``SEQDROP_RUN_DIR``: the run folder ``seqdrop run`` is executing into (its ``summary.json``
   holds the notebooks run so far); unset outside a run.
+
+Chapters: all.
 """
 from __future__ import annotations
 

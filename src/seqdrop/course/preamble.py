@@ -19,6 +19,8 @@ whose values are those of a profile asserts that profile's claims; a run with an
 (an exercise that sets ``p = 0.8``, ``seqdrop run -p ...``) asserts none of them and shows
 each as a reading. Parameters that say how to run, not what (:data:`RUN_ONLY`: the scheduler
 and the base seed: a claim must hold for every seed), are not compared.
+
+Chapters: all.
 """
 from __future__ import annotations
 

@@ -7,10 +7,14 @@ notebook's file stem) mapping parameter names to values::
       n_masks: 8
       seed: 0
 
-``course`` is the notebooks' own ``parameters`` cells (``params/course.yaml`` may add overrides);
-``smoke`` runs each notebook in seconds (CI); ``paper`` holds full reproductions (GPU).
+``course`` holds the notebooks' own values, those of their ``parameters`` cells (a test keeps
+them equal); ``smoke`` runs each notebook in seconds (CI); ``paper`` holds full reproductions
+(GPU). A notebook knows which profile it runs under from these values
+(:func:`seqdrop.course.preamble.run_profile`), so its claims are asserted only in their own.
 Every name is checked against ``papermill.inspect_notebook``: an unknown notebook section or
 parameter is an error, never silently ignored.
+
+Chapters: all.
 """
 from __future__ import annotations
 

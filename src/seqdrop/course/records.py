@@ -3,6 +3,8 @@
 ``record(name, value)`` displays the value with a seqdrop MIME type (the scrapbook pattern,
 without scrapbook); the runner reads those outputs back from the executed notebook into its
 summary table and ``summary.json``.
+
+Chapters: all.
 """
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from ..sweep.spec import trial_function
 from ..train.checkpoint import load_weights
 from ..train.trainer import BEST, CHECKPOINT, HISTORY
 from ..utils import pick_device
-from .lm_scores import mc_and_ws_perplexity, unigram_perplexity
+from .mc_perplexity import mc_and_ws_perplexity, unigram_perplexity
 from .reproductions import MC_RESULT, PTB_TRAIN_TOKENS, describe_schedule, read_result
 
 __all__ = ["course_overrides", "planned_schedule", "shortening_sentence", "unigram_baseline",

@@ -15,6 +15,8 @@ Each kernel talks to the runner over IPC sockets in a private folder of its own 
 removed afterwards), never over sockets named after the working directory: two runners started
 side by side from one checkout cannot cross their connections, and the checkout need not be
 writable.
+
+Chapters: all.
 """
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 A run folder collects every notebook ever run into it: a run of a subset, or a ``--resume``
 that skips notebooks already done, updates their entries and keeps the others.
+
+Chapters: all.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from ..errors import SeqdropError
 from ..io import atomic_write_text
 from .records import format_finding, is_finding
 
-__all__ = ["SUMMARY_FILE", "NotebookResult", "RunSummary", "format_summary"]
+__all__ = ["SUMMARY_FILE", "NotebookResult", "RunSummary", "format_run_summary"]
 
 SUMMARY_FILE = "summary.json"
 
@@ -104,8 +106,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def format_summary(results: Sequence[NotebookResult], *, width: int = 100) -> str:
-    """A plain-text table: notebook, status, seconds, key results (or the error), wrapped."""
+def format_run_summary(results: Sequence[NotebookResult], *, width: int = 100) -> str:
+    """The table ``seqdrop run`` prints: notebook, status, seconds, key results (or the error),
+    wrapped. (:func:`seqdrop.sweep.format_summary` formats a sweep's summary instead.)"""
     rows = [("notebook", "status", "seconds", "key results")]
     for r in results:
         if r.status != "ok":

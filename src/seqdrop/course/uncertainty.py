@@ -4,7 +4,7 @@ Each trial trains one of the suite's models with a dropout recipe
 (:func:`seqdrop.experiments.recipes.recipe_dropouts`), then predicts the test split twice: once with
 the deterministic eval-mode network (*weight scaling*, Srivastava et al. 2014 §4) and once
 as the average of ``n_samples`` passes with dropout kept on (*MC dropout*, Gal &
-Ghahramani 2016, eq. 8, through :func:`seqdrop.nn.mc_dropout`). Both predictions come from
+Ghahramani 2016, eq. 8, drawn by :func:`seqdrop.nn.mc_samples`). Both predictions come from
 the same weights, so per seed the two methods are paired.
 
 - :func:`mc_classifier`: accuracy, NLL and expected calibration error (Guo et al. 2017) of
@@ -37,33 +37,20 @@ from torch import Tensor, nn
 from .._validation import check_choice, check_float, check_int
 from ..data import SequenceSplit, load_sunspots
 from ..models import SequenceClassifier, SequenceRegressor
-from ..nn import RecurrentDropout, mc_dropout
+from ..nn import RecurrentDropout, mc_samples
 from ..experiments.recipes import VARIANTS, recipe_dropouts
 from ..sweep import trial_function
 from ..trials import TRAIN_CHECKS, TRAIN_DEFAULTS, fit_trial, sequence_data, train_subset
 from ..utils import seed_everything
-from .calibration import (expected_calibration_error, gaussian_interval, interval_coverage,
-                          mutual_information, ood_auroc, predictive_entropy, reliability_bins)
+from .calibration import (classification_metrics, expected_calibration_error, gaussian_interval,
+                          interval_coverage, mutual_information, ood_auroc, predictive_entropy,
+                          reliability_bins)
 
-__all__ = ["mc_samples", "sample_counts", "shuffle_steps", "noise_like", "mc_classifier",
-           "mc_forecaster", "fit_forecaster", "history_table", "by_method", "LEVELS"]
+__all__ = ["sample_counts", "shuffle_steps", "noise_like", "mc_classifier",
+           "mc_forecaster", "fit_forecaster", "history_table", "by_method", "cpu_timed", "LEVELS"]
 
 #: nominal levels of the forecaster's central prediction intervals
 LEVELS = (0.5, 0.8, 0.9, 0.95)
-
-
-def mc_samples(model: nn.Module, run: Callable[[nn.Module], Tensor], n_samples: int, *,
-               transform: Callable[[Tensor], Tensor] | None = None) -> Tensor:
-    """``n_samples`` stochastic outputs ``run(model)`` stacked on a new first dimension.
-
-    Unlike :func:`seqdrop.nn.mc_predict` (streaming mean and std), this keeps every sample,
-    so that the estimate after the first n of them can be studied. Runs under
-    :func:`seqdrop.nn.mc_dropout` and ``torch.no_grad``.
-    """
-    n_samples = check_int("n_samples", n_samples, 1)
-    with torch.no_grad(), mc_dropout(model):
-        outs = [run(model) for _ in range(n_samples)]
-    return torch.stack([o if transform is None else transform(o) for o in outs])
 
 
 def sample_counts(n_samples: int) -> list[int]:
@@ -102,18 +89,16 @@ _COMMON_CHECKS = dict(
     n_samples=lambda k, v: check_int(k, v, 2, 100_000))
 
 
-def _timed(fn: Callable[[], Tensor]) -> tuple[Tensor, float]:
-    """``fn()`` and the CPU seconds this process spent on it."""
+def cpu_timed(fn: Callable[[], Tensor]) -> tuple[Tensor, float]:
+    """``fn()`` and the CPU seconds this process spent on it (what MC dropout costs)."""
     start = time.process_time()
     out = fn()
     return out, time.process_time() - start
 
 
 def _class_metrics(probs: Tensor, y: Tensor, n_bins: int) -> dict[str, float]:
-    nll = -probs.gather(1, y[:, None]).clamp_min(1e-12).log().mean()
-    return {"acc": float((probs.argmax(1) == y).double().mean()), "nll": float(nll),
-            "ece": expected_calibration_error(probs, y, n_bins),
-            "entropy": float(predictive_entropy(probs).mean())}
+    return classification_metrics(probs, y) | {"ece": expected_calibration_error(probs, y, n_bins),
+                                               "entropy": float(predictive_entropy(probs).mean())}
 
 
 def _class_convergence(samples: Tensor, y: Tensor, n_bins: int) -> list[dict[str, Any]]:
@@ -168,9 +153,9 @@ def mc_classifier(config: dict[str, Any]) -> dict[str, Any]:
     torch.manual_seed(c["seed"])  # the MC masks
     model.eval()
     with torch.no_grad():
-        ws, ws_s = _timed(lambda: model(x, lengths).softmax(-1))
-    samples, mc_s = _timed(lambda: mc_samples(model, lambda m: m(x, lengths), c["n_samples"],
-                                              transform=lambda z: z.softmax(-1)))
+        ws, ws_s = cpu_timed(lambda: model(x, lengths).softmax(-1))
+    samples, mc_s = cpu_timed(lambda: mc_samples(model, lambda m: m(x, lengths), c["n_samples"],
+                                                 transform=lambda z: z.softmax(-1)))
     mc = samples.mean(0)
     out: dict[str, Any] = {"best_epoch": int(result.best["epoch"]), "ws_seconds": ws_s, "mc_seconds": mc_s}
     hist = _class_convergence(samples, y, c["n_bins"])

@@ -22,7 +22,7 @@ from .batching import (
 )
 from .cache import DataError, cached
 from .images import load_digits_rows, load_mnist_rows
-from .ptb import LMCorpus, char_ptb_text, load_ptb, ptb_text
+from .ptb import LMCorpus, cap_vocabulary, char_ptb_text, load_ptb, ptb_text
 from .timeseries import ForecastDataset, load_sunspots, make_forecast_dataset, persistence_forecast, sunspots_series
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "cached",
     "LMCorpus",
     "load_ptb",
+    "cap_vocabulary",
     "ptb_text",
     "char_ptb_text",
     "load_mnist_rows",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..params import check_int
+from .._validation import check_int
 from ._sources import package_file
 from .batching import SequenceDataset, SequenceSplit
 from .cache import DataError, cached

@@ -14,7 +14,7 @@ Modules
 :mod:`~seqdrop.nn.reference`    plain-autograd cells and loop with every mask site (teaching, oracle)
 :mod:`~seqdrop.nn.recurrence`   the fast custom-backward step loops and :class:`StepMasks`
 :mod:`~seqdrop.nn.weight_drop`  DropConnect on ``W_hh`` and the batch-shared recurrent mask, fused
-:mod:`~seqdrop.nn.mc`           Monte-Carlo dropout: ``mc_dropout``, ``mc_predict``
+:mod:`~seqdrop.nn.mc`           Monte-Carlo dropout: ``mc_dropout``, ``mc_passes``, ``mc_samples``, ``mc_predict``
 
 :func:`accelerators` and :func:`force_step_loop` switch the step loop's accelerators
 (CUDA graphs) and force the loop for testing. ``EmbeddingDropout`` and
@@ -25,7 +25,7 @@ from __future__ import annotations
 from ..dropout import EmbeddingDropout, LockedDropout
 from . import reference
 from ._accel import accelerators, force_step_loop
-from .mc import is_stochastic, mc_dropout, mc_predict
+from .mc import is_stochastic, mc_dropout, mc_passes, mc_predict, mc_samples
 from .options import RecurrentDropout, options_table
 from .rnn import GRU, LSTM, RNN, SeqdropRNNBase
 
@@ -42,6 +42,8 @@ __all__ = [
     "EmbeddingDropout",
     "LockedDropout",
     "mc_dropout",
+    "mc_passes",
+    "mc_samples",
     "mc_predict",
     "is_stochastic",
 ]

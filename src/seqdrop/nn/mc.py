@@ -11,10 +11,12 @@ sampled) and restored on exit. "Stochastic" modules are:
 * :mod:`seqdrop.dropout`'s ``Dropout``, ``LockedDropout``, ``EmbeddingDropout``;
 * any module with a truthy attribute ``mc_dropout = True`` (opt-in for user modules).
 
-Everything else (BatchNorm, ...) is in eval mode. :func:`mc_predict` runs ``n_samples``
-stochastic passes without gradients and returns the mean and standard deviation
-(population, ``correction=0``) of the outputs, accumulated in float64-free streaming form
-(Welford) so memory does not grow with ``n_samples``.
+Everything else (BatchNorm, ...) is in eval mode. :func:`mc_passes` is the one Monte-Carlo
+sampler: it yields the outputs of ``n_samples`` stochastic passes without gradients, one at a
+time. Two reductions of it: :func:`mc_samples` keeps every pass (to study the estimate after
+the first ``n`` of them), :func:`mc_predict` returns the mean and standard deviation
+(population, ``correction=0``) accumulated in streaming form (Welford) so memory does not
+grow with ``n_samples``.
 """
 from __future__ import annotations
 
@@ -26,9 +28,10 @@ import torch
 from torch import Tensor, nn
 
 from .. import dropout as _sd
+from .._validation import check_int
 from .rnn import SeqdropRNNBase
 
-__all__ = ["mc_dropout", "mc_predict", "is_stochastic"]
+__all__ = ["mc_dropout", "mc_passes", "mc_samples", "mc_predict", "is_stochastic"]
 
 
 def is_stochastic(module: nn.Module) -> bool:
@@ -69,42 +72,84 @@ def _first(out: Any) -> Tensor:
     return out
 
 
+def _runner(fn_or_inputs: Callable[[nn.Module], Any] | Tensor | tuple) -> Callable[[nn.Module], Any]:
+    if callable(fn_or_inputs) and not isinstance(fn_or_inputs, (Tensor, nn.Module)):
+        return fn_or_inputs
+    if isinstance(fn_or_inputs, tuple):
+        return lambda m: m(*fn_or_inputs)
+    return lambda m: m(fn_or_inputs)
+
+
+def mc_passes(
+    model: nn.Module,
+    fn_or_inputs: Callable[[nn.Module], Any] | Tensor | tuple,
+    n_samples: int,
+    *,
+    transform: Callable[[Tensor], Tensor] | None = None,
+    generator: torch.Generator | None = None,
+) -> Iterator[Tensor]:
+    """Yield the outputs of ``n_samples`` stochastic forward passes, one pass at a time.
+
+    The Monte-Carlo dropout sampler (Gal & Ghahramani 2016, eq. 8; Srivastava et al. 2014
+    §7.5): each pass runs under :func:`mc_dropout` and ``torch.no_grad``, so only the
+    dropout modules sample fresh masks. ``fn_or_inputs``: a callable ``fn(model) -> output``
+    or the model's input(s) (a tensor, or a tuple passed as ``model(*inputs)``); of a tuple
+    output (e.g. an RNN's ``(output, h_n)``) the first element is used. ``transform`` maps
+    each sample (e.g. ``lambda z: z.softmax(-1)``). ``generator`` draws the masks of the
+    layers that take one (:func:`seqdrop.dropout.masks_from`), so the passes are
+    reproducible; without it they come from each layer's own generator or torch's global one.
+    Every module's mode (and generator) is restored when the iteration ends.
+    """
+    n_samples = check_int("n_samples", n_samples, 1)  # checked now, not at the first pass
+    _sd._check_generator(generator)
+    return _passes(model, _runner(fn_or_inputs), n_samples, transform, generator)
+
+
+def _passes(model: nn.Module, run: Callable[[nn.Module], Any], n_samples: int,
+            transform: Callable[[Tensor], Tensor] | None,
+            generator: torch.Generator | None) -> Iterator[Tensor]:
+    with torch.no_grad(), mc_dropout(model), _sd.masks_from(model, generator):
+        for _ in range(n_samples):
+            y = _first(run(model))
+            yield (y if transform is None else transform(y)).detach()
+
+
+def mc_samples(
+    model: nn.Module,
+    fn_or_inputs: Callable[[nn.Module], Any] | Tensor | tuple,
+    n_samples: int,
+    *,
+    transform: Callable[[Tensor], Tensor] | None = None,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Every pass of :func:`mc_passes` stacked on a new first dimension ``(n_samples, ...)``:
+    the estimate after the first ``n`` passes is ``samples[:n].mean(0)``."""
+    return torch.stack(list(mc_passes(model, fn_or_inputs, n_samples, transform=transform,
+                                      generator=generator)))
+
+
 def mc_predict(
     model: nn.Module,
     fn_or_inputs: Callable[[nn.Module], Any] | Tensor | tuple,
     n_samples: int = 100,
     *,
     transform: Callable[[Tensor], Tensor] | None = None,
+    generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Predictive mean and spread over ``n_samples`` stochastic forward passes.
+    """Predictive mean and spread over the ``n_samples`` passes of :func:`mc_passes`
+    (same arguments), accumulated pass by pass (Welford). Returns ``(mean, std)``.
 
-    ``fn_or_inputs``: a callable ``fn(model) -> output`` or the model's input(s) (a tensor, or
-    a tuple passed as ``model(*inputs)``). If the output is a tuple (e.g. an RNN's
-    ``(output, h_n)``) its first element is used. ``transform`` maps each sample before
-    averaging (e.g. ``lambda z: z.softmax(-1)`` to average probabilities, as Gal & Ghahramani
-    do). Runs under :func:`mc_dropout` and ``torch.no_grad``. Returns ``(mean, std)``.
+    ``transform=lambda z: z.softmax(-1)`` averages probabilities, as Gal & Ghahramani do.
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
-    if callable(fn_or_inputs) and not isinstance(fn_or_inputs, (Tensor, nn.Module)):
-        run = fn_or_inputs
-    elif isinstance(fn_or_inputs, tuple):
-        run = lambda m: m(*fn_or_inputs)  # noqa: E731
-    else:
-        run = lambda m: m(fn_or_inputs)  # noqa: E731
     mean = m2 = None
-    with torch.no_grad(), mc_dropout(model):
-        for k in range(1, n_samples + 1):
-            y = _first(run(model))
-            if transform is not None:
-                y = transform(y)
-            y = y.detach()
-            if mean is None:
-                mean = y.clone()
-                m2 = torch.zeros_like(y)
-                continue
-            delta = y - mean
-            mean += delta / k
-            m2 += delta * (y - mean)
+    for k, y in enumerate(mc_passes(model, fn_or_inputs, n_samples, transform=transform,
+                                    generator=generator), start=1):
+        if mean is None:
+            mean = y.clone()
+            m2 = torch.zeros_like(y)
+            continue
+        delta = y - mean
+        mean += delta / k
+        m2 += delta * (y - mean)
     std = (m2 / n_samples).sqrt()
     return mean, std

@@ -5,11 +5,14 @@
 >>> sns.pointplot(res.trials, x="dropout", y="test_acc", errorbar=("ci", 95))  # doctest: +SKIP
 >>> paired_difference(res.trials, "test_acc", by="dropout", a=0.5, b=0.0)      # doctest: +SKIP
 
-Trials run on a Dask ``LocalCluster`` of processes (one trial per worker at a time, torch
-threads per worker set so that workers × threads ≤ cores), on any Dask cluster given by
-address (argument, ``$SEQDROP_SCHEDULER`` or ``seqdrop sweep --scheduler``), or serially in
-this process (``scheduler="serial"``). Every finished trial is one JSON file in the sweep
-folder (default ``runs/sweeps/<name>/``), so an interrupted sweep resumes where it stopped.
+Trials run on a Dask ``LocalCluster`` of processes (torch threads per worker set so that
+workers × threads ≤ cores), on any Dask cluster given by address (argument,
+``$SEQDROP_SCHEDULER`` or ``seqdrop sweep --scheduler``; workers offering a ``GPU`` resource
+get one trial per GPU), or serially in this process (``scheduler="serial"``). Every worker
+process runs one trial at a time, whatever its thread count. Every finished trial is one JSON
+file in the sweep folder (default ``runs/sweeps/<name>/``, or the run folder's own
+``sweeps/<name>/`` inside ``seqdrop run``), so an interrupted sweep resumes where it stopped.
+The engine imports no models or data: the shipped trials live in :mod:`seqdrop.trials`.
 """
 from __future__ import annotations
 

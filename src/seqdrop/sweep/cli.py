@@ -12,7 +12,12 @@ executor (command-line flags win)::
     metrics: [test_acc]         # columns of the summary (default: every numeric metric)
     scheduler: null             # null: local cluster; tcp://host:8786; serial
     workers: null               # local workers (default: cores / threads_per_worker)
-    threads_per_worker: 1
+    threads_per_worker: null    # torch threads per trial (local: 1; remote: the worker's)
+    resources: null             # per trial, e.g. {GPU: 1} (default: GPU=1 when workers offer GPUs)
+    worker_timeout: 60          # seconds to wait for a worker before giving up
+
+Every value is checked before anything runs or any folder is written; a bad one is one
+``error:`` line and exit status 2.
 """
 from __future__ import annotations
 
@@ -26,13 +31,31 @@ import yaml
 
 from ..cli import positive_int
 from ..errors import SeqdropError
+from .cluster import WORKER_TIMEOUT_S
 from .core import sweep
-from .spec import SweepError
+from .spec import SweepError, resolve_trial
 from .stats import format_summary
 
 __all__ = ["add_arguments", "main", "load_spec"]
 
-SPEC_KEYS = {"trial", "grid", "seeds", "name", "store", "scheduler", "workers", "threads_per_worker", "metrics"}
+SPEC_KEYS = {"trial", "grid", "seeds", "name", "store", "scheduler", "workers", "threads_per_worker", "metrics",
+             "resources", "worker_timeout"}
+_TYPES = {"trial": (str,), "name": (str,), "store": (str,), "scheduler": (str,), "workers": (int,),
+          "threads_per_worker": (int,), "worker_timeout": (int, float), "resources": (dict,)}
+
+
+def _resources(text: str) -> dict[str, float]:
+    """``GPU=1,MEM=2`` → ``{"GPU": 1.0, "MEM": 2.0}`` (argparse type)."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, amount = part.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            out[name.strip()] = float(amount)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r} is not NAME=AMOUNT (e.g. GPU=1)") from None
+    return out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +66,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: the spec, then $SEQDROP_SCHEDULER, then a local cluster)")
     parser.add_argument("--workers", type=positive_int, default=None, metavar="N", help="local cluster workers")
     parser.add_argument("--threads-per-worker", type=positive_int, default=None, metavar="T",
-                        help="torch threads per trial (default 1)")
+                        help="torch threads per trial (default: 1 on the local cluster, the worker's thread "
+                        "count on a remote one; each worker runs one trial at a time)")
+    parser.add_argument("--resources", type=_resources, default=None, metavar="NAME=N",
+                        help="worker resources per trial, e.g. GPU=1 (default: GPU=1 when some worker was "
+                        "started with --resources GPU=1)")
+    parser.add_argument("--worker-timeout", type=float, default=None, metavar="SEC",
+                        help=f"give up when no worker joins a remote scheduler within SEC (default {WORKER_TIMEOUT_S:g})")
     parser.add_argument("--out", default=None, metavar="DIR", help="sweep folder (default runs/sweeps/<name>)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -68,30 +97,50 @@ def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
     missing = [k for k in ("trial", "grid", "seeds") if k not in spec]
     if missing:
         raise SweepError(f"sweep spec {p}: missing key(s) {missing}")
+    for key, types in _TYPES.items():
+        value = spec.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+            kind = {"str": "a string", "int": "an integer", "float": "a number",
+                    "dict": "a mapping"}[types[-1].__name__]
+            raise SweepError(f"sweep spec {p}: {key} must be {kind}, got {value!r}")
+    metrics = spec.get("metrics")
+    if metrics is not None and (not isinstance(metrics, list) or not metrics
+                                or not all(isinstance(m, str) and m for m in metrics)):
+        raise SweepError(f"sweep spec {p}: metrics must be a list of metric names, e.g. [test_acc], got {metrics!r}")
     return spec
+
+
+def check_metrics(wanted: list[str] | None, trial: Any) -> None:
+    """Refuse, before anything runs, metrics that a trial declaring its metrics does not return."""
+    declared = getattr(resolve_trial(trial)[1], "metrics", None)
+    unknown = [m for m in wanted or [] if declared is not None and m not in declared]
+    if unknown:
+        raise SweepError(f"metrics {unknown} are not returned by {trial}; it returns {list(declared)}")
 
 
 def _summary_metrics(result: Any, wanted: list[str] | None) -> list[str]:
     if wanted:
-        unknown = [m for m in wanted if m not in result.metrics]
+        unknown = [m for m in wanted if m not in result.numeric_metrics]
         if unknown:
-            raise SweepError(f"metrics {unknown} are not returned by {result.trial}; it returns {result.metrics}")
+            raise SweepError(f"metrics {unknown} are not numbers that {result.trial} returned; numeric metrics: "
+                             f"{result.numeric_metrics} (the trials are kept in {result.store})")
         return wanted
-    ok = result.trials[result.trials["status"] == "ok"]
-    return [m for m in result.metrics if m in ok and ok[m].dtype.kind in "fiu" and ok[m].notna().any()]
+    return result.numeric_metrics
 
 
 def main(args: argparse.Namespace) -> int:
     """Run the spec; 0 when every trial finished, 1 when some failed; user errors exit 2."""
     try:
         spec = load_spec(args.spec)
-        threads = args.threads_per_worker or spec.get("threads_per_worker", 1)
+        check_metrics(spec.get("metrics"), spec["trial"])
+        pick = {k: getattr(args, k) if getattr(args, k) is not None else spec.get(k)
+                for k in ("workers", "threads_per_worker", "resources", "worker_timeout")}
+        if pick["worker_timeout"] is None:
+            pick["worker_timeout"] = WORKER_TIMEOUT_S
         result = sweep(
             spec["trial"], spec["grid"], seeds=spec["seeds"], store=args.out or spec.get("store"),
-            scheduler=args.scheduler or spec.get("scheduler"),
-            workers=args.workers if args.workers is not None else spec.get("workers"),
-            threads_per_worker=threads, name=spec.get("name") or Path(args.spec).stem,
-            progress=not args.no_progress,
+            scheduler=args.scheduler or spec.get("scheduler"), name=spec.get("name") or Path(args.spec).stem,
+            progress=not args.no_progress, **pick,
         )
         metrics = _summary_metrics(result, spec.get("metrics"))
         print(format_summary(result.summary(metrics)) if metrics else "no numeric metrics to summarize")

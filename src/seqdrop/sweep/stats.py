@@ -49,17 +49,29 @@ def _ok(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["status"] == "ok"] if "status" in df else df
 
 
+SUMMARY_COLUMNS = ("metric", "mean", "ci_low", "ci_high", "n")
+PAIRED_COLUMNS = SUMMARY_COLUMNS + ("a", "b", "relative", "significant")
+
+
+def _group_names(keys: Sequence[str], taken: Sequence[str]) -> dict[str, str]:
+    """Column names for the grouping keys of a summary: a key that is also one of the table's
+    own columns (``n``, ``mean``, ``metric`` ...) is shown as ``<key> (grid)``."""
+    return {k: f"{k} (grid)" if k in taken else k for k in keys}
+
+
 def summarize(df: pd.DataFrame, metrics: str | Sequence[str], by: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
     """One row per combination of ``by`` and metric: ``mean``, ``ci_low``, ``ci_high``, ``n``."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     ok = _ok(df)
     rows = []
+    names = _group_names(by, SUMMARY_COLUMNS)
     groups = ok.groupby(list(by), sort=False, dropna=False) if by else [((), ok)]
     for key, part in groups:
         key = key if isinstance(key, tuple) else (key,)
         for m in metrics:
             mean, low, high, n = mean_ci(part[m], confidence)
-            rows.append({**dict(zip(by, key)), "metric": m, "mean": mean, "ci_low": low, "ci_high": high, "n": n})
+            rows.append({**{names[k]: v for k, v in zip(by, key)}, "metric": m, "mean": mean, "ci_low": low,
+                         "ci_high": high, "n": n})
     if not rows:
         raise SweepError("no finished trials to summarize")
     return pd.DataFrame(rows)
@@ -112,26 +124,31 @@ def paired_difference(
     if diff.empty:
         raise SweepError(f"{by} = {a!r} and {by} = {b!r} share no seed: nothing to pair")
     rows = []
+    names = _group_names(within, PAIRED_COLUMNS)
     groups = diff.groupby(level=within, sort=False) if within else [((), diff)]
     for key, part in groups:
         key = key if isinstance(key, tuple) else (key,)
         mean, low, high, n = mean_ci(part.to_numpy(), confidence)
-        row = {**dict(zip(within, key)), "metric": metric, "a": a, "b": b, "relative": relative,
+        row = {**{names[k]: v for k, v in zip(within, key)}, "metric": metric, "a": a, "b": b, "relative": relative,
                "mean": mean, "ci_low": low, "ci_high": high, "n": n}
         rows.append(row | {"significant": excludes_zero(row)})
     return pd.DataFrame(rows)
 
 
+_CELL = "mean ± CI half-width (n)"
+
+
 def format_summary(summary: pd.DataFrame, digits: int = 4) -> str:
     """A plain-text table: the group columns, then ``mean ± half-width (n)`` per metric."""
-    groups = [c for c in summary.columns if c not in ("metric", "mean", "ci_low", "ci_high", "n")]
+    groups = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
 
     def cell(r: pd.Series) -> str:
         half = (r["ci_high"] - r["ci_low"]) / 2
         ci = "n/a" if math.isnan(half) else f"{half:.{digits}g}"
         return f"{r['mean']:.{digits}g} ± {ci} (n={r['n']})"
 
-    table = summary.assign(value=summary.apply(cell, axis=1))
-    wide = table.pivot_table(index=groups, columns="metric", values="value", aggfunc="first", sort=False) if groups else \
-        table.set_index("metric")[["value"]].T
+    table = summary.copy()
+    table[_CELL] = summary.apply(cell, axis=1)  # not a plain name: no grid key clashes
+    wide = table.pivot_table(index=groups, columns="metric", values=_CELL, aggfunc="first", sort=False) if groups else \
+        table.set_index("metric")[[_CELL]].T
     return wide.reset_index().to_string(index=False)

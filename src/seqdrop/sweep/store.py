@@ -2,8 +2,10 @@
 
 Layout of a sweep folder (default ``runs/sweeps/<name>/``)::
 
-    sweep.json            trial function, every grid run against the folder, package versions
+    sweep.json            trial function; per run: grid, seeds, the driver's package versions
+                          and the cluster (each worker's threads, resources, versions, GPUs)
     trials/<hash>.json    one record per trial: config, status, metrics, history, error, worker
+                          and the worker's package versions
     seqdrop.lock          held by the driver while the sweep runs (a second driver is refused)
 
 Every file is written atomically by the driver (:mod:`seqdrop.io`), so workers need no shared
@@ -12,33 +14,21 @@ never overwritten; a failed one is replaced when the trial is retried.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import platform
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..io import RunLock, atomic_write_json, check_writable, remove_stale_temps
-from .spec import SweepError
+from .spec import SweepError, package_versions
 
 __all__ = ["SweepStore", "SWEEP_FILE", "TRIALS_DIR"]
 
 SWEEP_FILE = "sweep.json"
 TRIALS_DIR = "trials"
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for pkg in ("seqdrop", "torch", "dask", "distributed"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
 
 
 class SweepStore:
@@ -65,14 +55,27 @@ class SweepStore:
                     f"sweep folder {self.folder} holds trials of {doc.get('trial')!r}, not {trial!r}; "
                     "choose another name or folder"
                 )
-            doc["runs"].append({"started": time.time(), "grid": grid, "seeds": seeds, "versions": _versions()})
+            doc["runs"].append({"started": time.time(), "grid": grid, "seeds": seeds, "versions": package_versions()})
             atomic_write_json(self.folder / SWEEP_FILE, doc)
         except BaseException:
             self._lock.release()
             raise
 
-    def close(self) -> None:
+    def note_run(self, **fields: Any) -> None:
+        """Add ``fields`` to this run's entry of ``sweep.json`` (the store must be open)."""
+        doc = self.describe() or {"runs": [{}]}
+        doc["runs"][-1].update(fields)
+        atomic_write_json(self.folder / SWEEP_FILE, doc)
+
+    def close(self, *, discard: bool = False) -> None:
+        """Release the lock. ``discard``: also remove a folder that holds no trial record (a
+        sweep into a new folder that fails before any trial ran leaves nothing behind)."""
         self._lock.release()
+        if discard and not self.load():
+            (self.folder / SWEEP_FILE).unlink(missing_ok=True)
+            for folder in (self.trials_dir, self.folder):
+                with contextlib.suppress(OSError):  # only when empty: nothing else is removed
+                    folder.rmdir()
 
     def describe(self) -> dict[str, Any] | None:
         """The contents of ``sweep.json``, or ``None`` for a new folder."""

@@ -1,7 +1,7 @@
 """What a training run is asked to do (:class:`TrainConfig`) and what it returns (:class:`TrainResult`).
 
 ``TrainConfig`` checks every field when it is built, so a bad value fails at once, before any
-data is loaded, with one :class:`~seqdrop.params.ParameterError` that names each bad field and
+data is loaded, with one :class:`~seqdrop.errors.ParameterError` that names each bad field and
 its allowed range.
 """
 from __future__ import annotations
