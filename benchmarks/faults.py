@@ -333,11 +333,12 @@ def same_second(root: Path) -> tuple[str, bool]:
 
 # --------------------------------------------------------------------------- notebook runner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from faults_runner import runner_kill, runner_partial, runners_side_by_side  # noqa: E402
+from faults_runner import fresh_run_computes_its_sweep, runner_kill, runner_partial, runners_side_by_side  # noqa: E402
 
 scenario("notebook runner: kill -9 mid-batch, then --resume")(runner_kill)
 scenario("notebook runner: --resume after a partial batch (one failed)")(runner_partial)
 scenario("two seqdrop run side by side (one checkout, real kernels)")(runners_side_by_side)
+scenario("a notebook's sweep records altered, then a fresh seqdrop run")(fresh_run_computes_its_sweep)
 
 
 # --------------------------------------------------------------------------- table

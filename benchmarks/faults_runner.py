@@ -1,6 +1,7 @@
 """Fault scenarios of the notebook runner for ``benchmarks/faults.py``: three toy notebooks run by
 ``seqdrop run`` in separate processes (real kernels), killed or failing part-way, then resumed, or
-two runners started at the same instant from one checkout."""
+two runners started at the same instant from one checkout, or a notebook's sweep whose stored
+trials are tampered with before a fresh run."""
 from __future__ import annotations
 
 import json
@@ -106,3 +107,43 @@ def runners_side_by_side(root: Path) -> tuple[str, bool]:
         st == dict.fromkeys(("01_a", "02_b", "03_c"), "ok") for st in states)
     failed = sum(v != "ok" for st in states for v in st.values())
     return f"both runners exit {[p.returncode for p in procs]}; {6 - failed} of 6 notebooks ok, none crossed", ok
+
+
+def fresh_run_computes_its_sweep(root: Path) -> tuple[str, bool]:
+    """Issue 20, item 1: a notebook calls ``sweep(..., name=...)`` without ``store=``; after a first
+    run, every stored trial record anywhere in the project is altered; a fresh ``seqdrop run`` into a
+    new folder must report the numbers it computes, not the altered ones."""
+    import nbformat
+
+    home = root / "sweephome"
+    (home / "notebooks").mkdir(parents=True)
+    (home / "params").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    cell = nbformat.v4.new_code_cell("value = 2.0")
+    cell.metadata["tags"] = ["parameters"]
+    body = ("from seqdrop.course import record\nfrom seqdrop.sweep import sweep\n"
+            "res = sweep('noop', {'value': [value]}, seeds=1, name='toy', scheduler='serial', progress=False)\n"
+            "record('toy_result', float(res.trials['result'].iloc[0]))")
+    nb.cells = [cell, nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, str(home / "notebooks" / "01_toy.ipynb"))
+    (home / "params" / "smoke.yaml").write_text("01_toy:\n  value: 2.0\n")
+    env = {"SEQDROP_HOME": str(home), "OMP_NUM_THREADS": "1"}
+
+    def result(out: Path) -> object:
+        doc = json.loads((out / "summary.json").read_text())
+        return doc["notebooks"][0].get("records", {}).get("toy_result")
+
+    first = _runner(env, root / "sweeprun-a")
+    first.communicate(timeout=600)
+    tampered = 0
+    for rec in root.rglob("trials/*.json"):
+        doc = json.loads(rec.read_text())
+        doc.setdefault("metrics", {})["result"] = -999.0
+        rec.write_text(json.dumps(doc))
+        tampered += 1
+    second = _runner(env, root / "sweeprun-b")
+    second.communicate(timeout=600)
+    got = result(root / "sweeprun-b")
+    ok = first.returncode == 0 and second.returncode == 0 and tampered >= 1 and got == 2.0
+    return f"{tampered} stored trial(s) altered after run 1; fresh run reports {got} (computed: 2.0)", ok
