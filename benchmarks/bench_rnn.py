@@ -2,11 +2,12 @@
 
 The measurement lives in :mod:`seqdrop.benchmark` (imported by notebook 07 too); this is its
 command line. One step = embedding -> 2-layer recurrent stack -> 10k-way decoder ->
-cross-entropy -> backward -> SGD. Every variant is timed in the same process as the fused
+cross-entropy -> backward -> SGD. Every recipe of the registry (seqdrop.recipes) asked for, at
+rate --p, is timed in the same process as the fused
 baseline (``torch.nn.LSTM``/``GRU``/``RNN`` without dropout), paired and interleaved, and
 reported as the median over repeats of (tokens/s) and of the per-round ratio to the baseline.
 The "recurrent" column times only the recurrent stack (forward + backward from a fixed
-upstream gradient), where the variants actually differ.
+upstream gradient), where the recipes actually differ.
 
 Examples::
 
@@ -22,8 +23,10 @@ import time
 
 import torch
 
-from seqdrop.benchmark import VARIANTS, bench_shape, default_shapes, markdown_table, parse_shapes, parse_variants
+from seqdrop.benchmark import (DEFAULT_RECIPES, bench_shape, default_shapes, markdown_table, parse_recipes,
+                               parse_shapes, runs_fused)
 from seqdrop.errors import SeqdropError
+from seqdrop._validation import check_probability
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,17 +35,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     ap.add_argument("--cells", default="LSTM,GRU", help="comma list of LSTM,GRU,RNN")
     ap.add_argument("--shapes", default=None, help="comma list of BxHxT (default: per device)")
-    ap.add_argument("--variants", default=None, help="comma list of variant names (default: all)")
+    ap.add_argument("--recipes", default=None,
+                    help="comma list of seqdrop.recipes names (default: one per implementation path)")
+    ap.add_argument("--p", type=float, default=0.5, help="every recipe's rate p (default 0.5)")
     ap.add_argument("--repeats", type=int, default=None, help="interleaved rounds (median reported)")
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
     args = ap.parse_args(argv)
     try:
         device = torch.device(args.device)
         shapes = parse_shapes(args.shapes) if args.shapes else default_shapes(device)
-        variants = parse_variants(args.variants) if args.variants else list(VARIANTS)
+        recipes = parse_recipes(args.recipes) if args.recipes else list(DEFAULT_RECIPES)
+        p = check_probability("p", args.p)
         cells = args.cells.split(",")
         if bad := [c for c in cells if c not in ("LSTM", "GRU", "RNN")]:
             raise SeqdropError(f"unknown cell(s) {bad}; known: LSTM, GRU, RNN")
+        for cell in cells:  # a recipe a cell cannot run (gal-untied on RNN) fails here
+            for name in recipes:
+                runs_fused(cell, name, p)
     except (SeqdropError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -57,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     for cell in cells:
         for B, H, T in shapes:
             t0 = time.perf_counter()
-            rows = bench_shape(cell, B, H, T, device=device, variants=variants, repeats=repeats, inner=inner)
+            rows = bench_shape(cell, B, H, T, device=device, recipes=recipes, p=p, repeats=repeats, inner=inner)
             table = markdown_table(rows).splitlines()
             print("\n".join(table if header else table[2:]))
             header = False

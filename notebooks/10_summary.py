@@ -31,8 +31,10 @@
 #
 # - read a course run's findings (mean, 95% interval, seeds, the sentence each chapter
 #   states) from its run folder, and tell which chapter each comes from;
-# - compare dropout variants across cells, data types and tasks on one scale: the relative
-#   test gain over no dropout, paired by seed;
+# - compare dropout recipes across cells, data types and tasks on one scale: the relative
+#   gain over no dropout, paired by seed, with test and validation gains kept apart and a
+#   recipe pooled only with results of the very same definition (its sites and rates);
+# - say how many "beyond noise" verdicts chance alone would give among that many intervals;
 # - answer each of the article's questions with the measured numbers, and say where, and
 #   by how much, the evidence disagrees with it;
 # - spot what a run folder lacks and run exactly the chapters that fill the gap.
@@ -49,7 +51,7 @@ formula_p = 0.3  # drop probability of the formula check in answer 6, in (0, 1)
 
 # %%
 from seqdrop.course import check_all, check_float
-from seqdrop.experiments.findings import check_run_dir
+from seqdrop.course.findings import check_run_dir
 
 globals().update(check_all({
     "run_dir": lambda: check_run_dir("run_dir", run_dir),
@@ -63,9 +65,9 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from seqdrop.course import record, savefig, setup_figures
-from seqdrop.experiments.faq import answer_faq, formula_check
-from seqdrop.experiments.findings import (CHAPTERS, findings_markdown, load_findings,
-                                          plot_variant_gains, verdict_counts)
+from seqdrop.course.faq import answer_faq, formula_check
+from seqdrop.course.findings import (CHAPTERS, findings_markdown, load_findings, multiplicity,
+                                     plot_gains, pool_gains, verdict_counts)
 
 setup_figures()
 pd.set_option("display.max_colwidth", None)
@@ -106,32 +108,63 @@ if run.profile == "smoke":
 display(Markdown(findings_markdown(run) or "This run folder holds no findings yet."))
 
 # %% [markdown]
-# ## 3. One scale for every variant, cell, data set and task
+# ## 3. One scale for every recipe, cell, data set and task
 #
-# Chapters 02–06 record each dropout variant they compare against no dropout as a
-# relative test gain in percent (positive: the variant is better), paired by seed, with
-# the cell, data set, task and variant as tags. The figure puts them side by side: one
-# panel per cell, one row per data set, task and chapter, one colour per variant. A bar that
-# crosses the grey line is within noise.
+# Chapters 02–06 record each dropout recipe they compare against no dropout as a relative
+# gain in percent (positive: the recipe is better), paired by seed. Each such finding is
+# tagged with the cell, data set, task, recipe, metric and **split** (test or validation
+# data), and carries the recipe's **definition**: the exact sites and rates that ran
+# (`seqdrop.recipes.definition`). Two chapters' results are pooled only where those
+# definitions are equal: `gal` (every site at $p$) and `gal-half-recurrent` (recurrent
+# state and word types at $p/2$) are two recipes, and so are one recipe's two rates. A
+# compound keeps its compound name: `zaremba+zoneout` is Zaremba's masks *and* zoneout,
+# so its gain is not zoneout's. Findings recorded before the registry carry no definition
+# and pool with nothing.
+#
+# The figure puts the gains side by side, test gains and validation gains in separate
+# panels: one row per data set, cell, task and chapter, one colour per recipe name, one
+# marker per definition (hollow: no definition recorded). A bar that crosses the grey line
+# is within noise.
 
 # %%
-gains = run.variant_gains()
+gains = run.recipe_gains()
 if gains.empty:
-    print("no variant gains in this run folder; to add them: "
+    print("no recipe gains in this run folder; to add them: "
           + run.command(["02_vanilla_rnn", "03_lstm_variants", "04_gru",
                          "05_data_types", "06_tasks"]))
 else:
-    fig = plot_variant_gains(gains)
-    savefig(fig, "10_variant_gains")
+    fig = plot_gains(gains)
+    savefig(fig, "10_recipe_gains")
     plt.show()
 
 # %% [markdown]
-# Counting the comparisons per task and cell: how many gain beyond noise (the interval
-# lies above zero), how many lose (it lies below), and how many are within noise.
+# The same comparisons pooled by definition: one row per recipe as it ran (name and rate)
+# and split, with how many comparisons used it, in which chapters, and how many gain beyond
+# noise (the interval lies above zero), lose (it lies below) or are within noise.
+
+# %%
+pools = pool_gains(gains)
+pools
+
+# %% [markdown]
+# Counted per split, task and cell:
 
 # %%
 counts = verdict_counts(gains) if not gains.empty else pd.DataFrame()
 counts
+
+# %% [markdown]
+# **How many verdicts would chance give?** Each 95% interval excludes zero with
+# probability 5% when the recipe does nothing, so among $m$ comparisons about $0.05\,m$
+# "beyond noise" verdicts are expected by chance alone, half of them in each direction.
+# The table states, per split, how many comparisons this chapter pools, how many intervals
+# exclude zero, how many would by chance, and how many survive the Benjamini–Hochberg
+# procedure at a false-discovery rate of 5% (p-values recovered from each Student-t
+# interval) {cite}`benjamini1995controlling`.
+
+# %%
+chance = multiplicity(gains) if not gains.empty else pd.DataFrame()
+chance
 
 # %% [markdown]
 # ## 4. The article's six questions
@@ -162,20 +195,30 @@ pd.Series(check, name=f"p = {formula_p:g}").to_frame()
 # %%
 contradicted = [a.number for a in answers if a.contradicts]
 incomplete = [a.number for a in answers if a.missing]
-helps = int((gains["low"] > 0).sum()) if not gains.empty else 0
-hurts = int((gains["high"] < 0).sum()) if not gains.empty else 0
 record("summary_findings", len(run.table))
-record("summary_variant_gains", len(gains))
-record("summary_variant_gains_helping", helps)
+record("summary_recipe_gains", len(gains))
 recap = [
     f"The run folder holds {len(run.table)} findings from "
     f"{run.table['notebook'].nunique()} chapters ({run.profile} profile); "
     f"{len(missing)} of {len(CHAPTERS)} chapters are missing from it.",
-    f"Of {len(gains)} variant comparisons against no dropout, {helps} gain beyond noise "
-    f"and {hurts} lose.",
-    "The evidence contradicts the article's answers to questions "
-    f"{', '.join(map(str, contradicted)) or 'none'}.",
 ]
+for split in ("test", "validation"):
+    part = gains[gains["split"] == split] if not gains.empty else gains
+    if part.empty:
+        continue
+    helps, hurts = int((part["low"] > 0).sum()), int((part["high"] < 0).sum())
+    record(f"summary_{split}_gains_helping", helps)
+    undefined = int(part["identity"].isna().sum())
+    defined = (f"{part['identity'].nunique()} distinct recipe definitions"
+               + (f", {undefined} comparisons without one" if undefined else ""))
+    recap.append(
+        f"Of {len(part)} recipe comparisons against no dropout on {split} data "
+        f"({defined}), {helps} gain beyond noise and {hurts} lose; chance alone would put about "
+        f"{0.05 * len(part):.1f} intervals beyond zero, and "
+        f"{int(chance.loc[split].iloc[-1])} survive the Benjamini–Hochberg procedure.")
+recap.append("The evidence contradicts the article's answers to questions "
+             f"{', '.join(map(str, contradicted)) or 'none'}; a gain within noise is never "
+             "counted as a contradiction.")
 if incomplete:
     recap.append(f"Answer{'s' * (len(incomplete) > 1)} "
                  f"{', '.join(map(str, incomplete))} lack{'s' * (len(incomplete) == 1)} "
@@ -184,12 +227,13 @@ display(Markdown("\n".join(f"- {s}" for s in recap)))
 
 # %% [markdown]
 # In this chapter we read a whole course run back from its folder, put every finding in
-# one table, compared the dropout variants of five chapters on one relative scale, and
-# answered the article's six questions from the numbers. Where the article describes
-# dropout (a formula and six steps), it is wrong in ways a few lines of arithmetic show;
-# where it promises better performance, the measured answer is "only where the model
-# overfits, at a rate chosen on validation data", and the figure of section 3 shows where
-# that was the case in this run.
+# one table, compared the dropout recipes of five chapters on one relative scale (test and
+# validation apart, each recipe by its definition), counted how many verdicts chance alone
+# would give, and answered the article's six questions from the numbers. Where the article
+# describes dropout (a formula and six steps), it is wrong in ways a few lines of
+# arithmetic show; where it promises better performance, a comparison within noise at
+# course scale is stated as such, not as a contradiction, beside the full-scale evidence,
+# and the figure of section 3 shows where dropout helped in this run.
 #
 # ## Exercises
 #
@@ -239,5 +283,7 @@ display(Markdown("\n".join(f"- {s}" for s in recap)))
 #   rule (answers 5 and 6).
 # - {cite:t}`wager2013dropout`: dropout as an adaptive L2 penalty (answer 1).
 # - {cite:t}`zaremba2014recurrent`, {cite:t}`gal2016theoretically`,
-#   {cite:t}`merity2018regularizing`: the recurrent variants compared in section 3.
+#   {cite:t}`semeniuta2016recurrent`, {cite:t}`krueger2017zoneout`,
+#   {cite:t}`merity2018regularizing`: the recipes compared in section 3.
+# - {cite:t}`benjamini1995controlling`: controlling the false discovery rate (section 3).
 # - {cite:t}`prechelt1998early`: early stopping (answer 2).

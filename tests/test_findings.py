@@ -1,4 +1,4 @@
-"""Findings across a course run: variant gains, run-folder discovery, the table, the FAQ."""
+"""Findings across a course run: recipe gains, run-folder discovery, the table, the FAQ."""
 from __future__ import annotations
 
 import json
@@ -11,22 +11,23 @@ import pytest
 
 from seqdrop.course.records import FINDING_KIND
 from seqdrop.errors import ParameterError
-from seqdrop.experiments.faq import QUESTIONS, answer_faq, formula_check
-from seqdrop.experiments.findings import (
+from seqdrop.course.faq import QUESTIONS, answer_faq, formula_check
+from seqdrop.course.findings import (
     RUN_DIR_ENV,
     FindingsError,
     check_run_dir,
     export_records,
-    at_validated_rate,
     find_run_dir,
     findings_markdown,
     findings_table,
     load_findings,
-    plot_variant_gains,
+    multiplicity,
+    plot_gains,
+    pool_gains,
     run_command,
     verdict_counts,
 )
-from seqdrop.experiments.variant_gains import variant_gains
+from seqdrop.recipes import definition
 
 
 def finding(mean, low, high, claim="A sentence.", unit="", n=3, tags=None):
@@ -34,10 +35,16 @@ def finding(mean, low, high, claim="A sentence.", unit="", n=3, tags=None):
             "n_seeds": n, "claim": claim, "source": "", "tags": tags or {}}
 
 
-def gain(cell, data, task, variant, mean, low, high):
-    tags = {"cell": cell, "data": data, "task": task, "variant": variant,
-            "metric": "test_error"}
-    return finding(mean, low, high, f"{variant} changes {data}.", "%", 3, tags)
+def gain(cell, data, task, recipe, mean, low, high, *, p=0.25, split="test", defn=True, name=None):
+    """A gain finding as record_gains writes it; ``name`` overrides the recipe tag (an old,
+    ambiguous name), ``defn=False`` leaves the definition out (an older finding)."""
+    metric = "test_error" if split == "test" else "val_error"
+    tags = {"cell": cell, "data": data, "task": task, "recipe": name or recipe,
+            "metric": metric, "split": split}
+    out = finding(mean, low, high, f"{recipe} changes {data}.", "%", 3, tags)
+    if defn:
+        out["definition"] = definition(recipe, p, cell, embedding=task == "lm")
+    return out
 
 
 COMPLETE = {
@@ -69,6 +76,11 @@ COMPLETE = {
         "gain_06_ptb_word_gru_zaremba": gain("gru", "ptb-word", "lm", "zaremba",
                                              3.0, 1.0, 5.0),
     },
+    "03_lstm_variants": {
+        "gain_03_ptb_word_lstm_zaremba_and_zoneout": gain(
+            "lstm", "ptb-word", "lm", "zaremba+zoneout", 6.0, 2.0, 10.0, p=0.5,
+            split="validation"),
+    },
 }
 
 
@@ -81,48 +93,42 @@ def write_run(folder: Path, records: dict, profile: str = "course", failed=()) -
     return folder
 
 
-def test_each_variant_at_its_rate_chosen_on_validation():
-    rows = []
-    for seed in range(4):
-        base = 100.0 + 10 * seed  # seed effects cancel in the paired difference
-        rows.append({"data": "ptb-word", "variant": "none", "rate": 0.0, "seed": seed,
-                     "val_error": base, "test_error": base, "status": "ok"})
-        for rate, val, rel in ((0.25, base - 1, 0.95), (0.5, base + 5, 0.5)):
-            rows.append({"data": "ptb-word", "variant": "gal", "rate": rate, "seed": seed,
-                         "val_error": val, "test_error": base * (rel + 0.01 * seed),
-                         "status": "ok"})
-    trials = pd.DataFrame(rows)
-    chosen = at_validated_rate(trials)
-    assert sorted(chosen["rate"].unique()) == [0.0, 0.25], "0.5 has the better test only"
-    g = variant_gains(chosen, "test_error", by="variant").iloc[0]
-    assert g["mean"] == pytest.approx(-100 * (0.95 + 0.015 - 1)) and g["n_seeds"] == 4
-    acc = at_validated_rate(trials, higher_is_better=True)
-    assert sorted(acc["rate"].unique()) == [0.0, 0.5]
-
-
 def test_complete_run_table_figure_and_answers(tmp_path):
     run = load_findings(write_run(tmp_path / "course-1", COMPLETE))
     table = findings_table(run)
-    assert len(table) == 10 and "best_setting_text" not in table.index.get_level_values(1)
+    assert len(table) == 11 and "best_setting_text" not in table.index.get_level_values(1)
     assert table.loc[("06_tasks", "gain_06_ptb_word_lstm_zaremba"), "seeds"] == 3
     text = findings_markdown(run)
     assert "**07_scale** (2 findings)" in text
     assert "- `scale_benefit_per_data_doubling`: **-3 [-5, -1] points**, 3 seeds. Shrinks." in text
-    gains = run.variant_gains()
-    assert sorted(gains["cell"]) == ["gru", "lstm", "lstm", "lstm"]
-    fig = plot_variant_gains(gains)
-    assert len(fig.axes) == 2 and fig.get_size_inches()[0] <= 7
-    assert len(fig.axes[0].get_yticks()) == 3, "one row per task, data set and chapter"
+    gains = run.recipe_gains()
+    assert sorted(gains["cell"]) == ["gru", "lstm", "lstm", "lstm", "lstm"]
+    fig = plot_gains(gains)
+    assert [ax.get_title() for ax in fig.axes] == ["test gains (4 comparisons)",
+                                                   "validation gains (1 comparisons)"]
+    assert len(fig.axes[0].get_yticks()) == 4, "one row per task, data set, cell and chapter"
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "zaremba+zoneout p=0.5" in legend and "zaremba p=0.25" in legend
     counts = verdict_counts(gains)
-    assert counts.loc[("lm", "lstm")].tolist() == [1, 0, 1]
-    assert counts.loc[("classification", "lstm"), "within noise"] == 1
+    assert counts.loc[("test", "lm", "lstm")].tolist() == [1, 0, 1]
+    assert counts.loc[("test", "classification", "lstm"), "within noise"] == 1
+    assert counts.loc[("validation", "lm", "lstm"), "gains"] == 1
     answers = answer_faq(run)
     assert [a.question for a in answers] == [q for q, _ in QUESTIONS]
     q3, q4 = answers[2].text, answers[3].text
-    assert "of 4 variant" in q3 and "2 gain beyond noise, 1 lose and 1 are within" in q3
-    assert "+8.0% [+5.0, +11.0]" in q3 and answers[3].contradicts is False
+    assert "Of 5 recipe" in q3
+    assert "on test data 2 of 4 gain beyond noise, 1 lose and 1 are within noise" in q3
+    assert "on validation data 1 of 1 gain beyond noise" in q3
+    assert "zaremba p=0.25 on lstm/ptb-word (lm, test), +8.0% [+5.0, +11.0]" in q3
+    assert "zaremba+zoneout p=0.5" in q3, "a compound is named as a compound"
+    assert answers[2].contradicts is False and answers[3].contradicts is False
     assert "2 reproductions land +30.0% to +55.0%" in q3
-    assert "-3 [-5, -1] perplexity points per doubling of the training data" in q4
+    assert ("-3 [-5, -1] percentage points of relative improvement per doubling of the "
+            "training data") in q4
+    assert "perplexity points" not in q4
+    assert "by chance alone about 0.1 would" in q4
+    assert "not shown at course scale" in q4 and "±3.0" in q4
+    assert "82.7 for `zaremba-medium`" in q4 and "114.5 for `zaremba-small`" in q4
     assert "ridge" in answers[0].text
     assert "Augmentation beats dropout (3 seeds; chapter 01)." in answers[1].text
     assert answers[4].contradicts and "-5 [-7, -3] points (3 seeds; 12.0%" in answers[4].text
@@ -133,7 +139,7 @@ def test_partial_run_names_the_notebooks_to_run(tmp_path):
     folder = write_run(tmp_path / "course-2", {"00_dropout_formula": COMPLETE["00_dropout_formula"],
                                                "06_tasks": {}}, failed={"06_tasks"})
     run = load_findings(folder)
-    assert len(run.table) == 1 and run.variant_gains().empty
+    assert len(run.table) == 1 and run.recipe_gains().empty
     answers = answer_faq(run)
     q3 = answers[2]
     assert "06_tasks" in q3.missing and "no finding" in q3.text
@@ -141,7 +147,7 @@ def test_partial_run_names_the_notebooks_to_run(tmp_path):
     assert "'0[234569]_*'" in q3.markdown()
     assert answers[5].missing == () and answers[5].contradicts
     with pytest.raises(FindingsError, match="run chapters 02–06"):
-        plot_variant_gains(run.variant_gains())
+        plot_gains(run.recipe_gains())
 
 
 def test_chapters_that_ran_without_findings_are_rerun(tmp_path):
@@ -222,11 +228,64 @@ def test_check_run_dir():
             check_run_dir("run_dir", bad)
 
 
-def test_no_gain_anywhere_contradicts_the_article(tmp_path):
+def test_nulls_are_never_a_contradiction(tmp_path):
     same = gain("lstm", "fsdd", "classification", "gal", 1.0, -1.0, 3.0)
     flat = {"05_data_types": {"gain_05_fsdd_lstm_gal": same},
             "06_tasks": {"gain_06_fsdd_lstm_gal": same}}
     answers = answer_faq(load_findings(write_run(tmp_path / "course-4", flat)))
-    assert answers[2].contradicts and answers[3].contradicts
-    assert "0 of 1 comparisons" in answers[3].text, "one measurement in two chapters"
+    assert not answers[2].contradicts and not answers[3].contradicts
+    assert "on test data 0 of 1 gain beyond noise" in answers[3].text, "one measurement in two chapters"
+    assert "not shown at course scale" in answers[3].text and "contradict" not in answers[3].markdown()
     assert not answers[4].contradicts, "no verdict on the six steps without chapter 00"
+
+
+def test_pooling_is_by_definition_not_by_name(tmp_path):
+    """03 and 04 once called "gal" what 05 and 06 call "gal": recorded under the same old
+    name, their definitions still keep them apart; equal definitions pool across chapters."""
+    records = {
+        "03_lstm_variants": {"gain_03_ptb_word_lstm_gal": gain(
+            "lstm", "ptb-word", "lm", "gal-half-recurrent", 4.0, -0.1, 8.4, p=0.5,
+            split="validation", name="gal")},
+        "05_data_types": {
+            "gain_05_ptb_char_lstm_gal": gain("lstm", "ptb-char", "lm", "gal", -1.6, -2.8, -0.5,
+                                              p=0.5, split="validation", name="gal"),
+            "gain_05_fsdd_lstm_zaremba": gain("lstm", "fsdd", "classification", "zaremba",
+                                              -27.8, -51.5, -4.1),
+            "gain_05_sunspots_lstm_zaremba": gain("lstm", "sunspots", "forecasting", "zaremba",
+                                                  2.0, 1.0, 3.0, p=0.5)},
+        "06_tasks": {"gain_06_ptb_word_lstm_zaremba": gain("lstm", "ptb-word", "lm", "zaremba",
+                                                           5.0, 1.0, 9.0)},
+    }
+    gains = load_findings(write_run(tmp_path / "course-5", records)).recipe_gains()
+    assert (gains["recipe"] == "gal").sum() == 2
+    pools = pool_gains(gains).set_index(["recipe", "split"])
+    assert pools.loc[("gal-half-recurrent p=0.5", "validation"), "comparisons"] == 1
+    assert pools.loc[("gal p=0.5", "validation"), "comparisons"] == 1
+    # zaremba at 0.25 (05's audio, 06's language model) pools; zaremba at 0.5 is another recipe
+    z = pools.loc[("zaremba p=0.25", "test")]
+    assert z["comparisons"] == 2 and z["chapters"] == "05, 06" and z["gains"] == 1 and z["loses"] == 1
+    assert pools.loc[("zaremba p=0.5", "test"), "comparisons"] == 1
+    assert len(pools) == 4
+    # a finding without a definition pools with nothing, even under a shared name
+    records["04_gru"] = {"gain_04_ptb_word_gru_gal": gain(
+        "lstm", "ptb-char", "lm", "gal", -1.6, -2.8, -0.5, defn=False, split="validation")}
+    pools = pool_gains(load_findings(write_run(tmp_path / "course-6", records)).recipe_gains())
+    assert "gal (definition not recorded)" in set(pools["recipe"]) and len(pools) == 5
+
+
+def test_multiplicity_counts_chance_verdicts():
+    rows = [{"split": "test", "mean": m, "low": m - 1.0, "high": m + 1.0, "n_seeds": 3}
+            for m in (0.0, 0.2, 5.0, -0.3)]
+    rows += [{"split": "validation", "mean": 3.0, "low": 2.0, "high": 4.0, "n_seeds": 3}]
+    m = multiplicity(pd.DataFrame(rows))
+    assert m.loc["test", "comparisons"] == 4 and m.loc["test", "intervals excluding 0"] == 1
+    assert m.loc["test", "expected by chance (either sign)"] == pytest.approx(0.2)
+    assert m.loc["test", "expected false gains by chance"] == pytest.approx(0.1)
+    assert m.loc["test", "after Benjamini–Hochberg (q = 0.05)"] == 1
+    assert list(m.index) == ["test", "validation"]
+    # an interval that only just excludes zero has p just under 0.05: BH drops it among many
+    edge = [{"split": "test", "mean": 1.01, "low": 0.01, "high": 2.01, "n_seeds": 3}]
+    edge += [{"split": "test", "mean": 0.0, "low": -1.0, "high": 1.0, "n_seeds": 3}] * 9
+    m = multiplicity(pd.DataFrame(edge))
+    assert m.loc["test", "intervals excluding 0"] == 1
+    assert m.loc["test", "after Benjamini–Hochberg (q = 0.05)"] == 0

@@ -1,14 +1,19 @@
-"""Speed and memory of the :mod:`seqdrop.nn` dropout variants against fused ``torch.nn`` RNNs.
+"""Speed and memory of dropout recipes in :mod:`seqdrop.nn` layers against fused ``torch.nn`` RNNs.
+
+What is measured are the recipes of the registry (:mod:`seqdrop.recipes`), each at rate ``p``
+(default 0.5): :data:`DEFAULT_RECIPES` by default, any registry name on request.
 
 Two measurements, both in one process next to the fused baseline (``torch.nn.LSTM``/``GRU``/
 ``RNN`` without dropout):
 
 - **time** (:func:`bench_shape`): a whole word-LM training step (embedding → 2-layer recurrent
   stack → 10k-way decoder → cross-entropy → backward → SGD) and the recurrent stack alone
-  (forward + backward from a fixed upstream gradient). Every variant measurement is paired with
-  a baseline measurement taken right next to it (order alternating between rounds); the ratio
-  is taken inside each pair and the median over rounds is reported, so load from other
-  processes mostly cancels out. ``ratio`` = baseline time / variant time (1.0 = as fast).
+  (forward + backward from a fixed upstream gradient; :class:`RecipeStack`: the recipe's
+  masks on the stack's input, between layers, on its output and inside the recurrence). Every
+  recipe measurement is paired with a baseline measurement taken right next to it (order
+  alternating between rounds); the ratio is taken inside each pair and the median over rounds
+  is reported, so load from other processes mostly cancels out. ``ratio`` = baseline time /
+  recipe time (1.0 = as fast).
 - **memory** (:func:`memory_use`): the bytes of the tensors the recurrent stack saves for its
   backward pass (every device; counted once per storage with
   :func:`torch.autograd.graph.saved_tensors_hooks`, parameters and the input left out), and on
@@ -22,7 +27,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,42 +34,47 @@ import torch
 from torch import nn
 
 from . import nn as snn
-from ._validation import ParameterError
+from ._validation import ParameterError, check_choice
+from .recipes import RECIPES, recipe
 
-__all__ = ["VOCAB", "BASELINE", "VARIANTS", "Variant", "WordLM", "make_rnn", "bench_shape",
-           "memory_use", "loglog_slope", "parse_shapes", "parse_variants", "default_shapes",
-           "markdown_table"]
+__all__ = ["VOCAB", "BASELINE", "DEFAULT_RECIPES", "RecipeStack", "WordLM", "recurrent_stack",
+           "runs_fused", "bench_shape", "memory_use", "loglog_slope", "parse_shapes",
+           "parse_recipes", "default_shapes", "markdown_table"]
 
 VOCAB = 10_000
 BASELINE = "torch fused"
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A dropout variant: keyword arguments of the seqdrop layer, embedding dropout, and
-    whether it runs torch's fused kernels (``False``: the step loop)."""
-
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    embedding_dropout: float = 0.0
-    fusable: bool = True
-
-
-_LOCKED = dict(input_dropout=0.4, layer_dropout=0.3, output_dropout=0.4)
-VARIANTS: dict[str, Variant] = {
-    "none": Variant(),
-    "dropout (Zaremba)": Variant(dict(dropout=0.5)),
-    "locked in/between/out": Variant(_LOCKED),
-    "embedding": Variant({}, 0.1),
-    "weight drop": Variant(dict(weight_dropout=0.5)),
-    "AWD (wd+locked+emb)": Variant(dict(weight_dropout=0.5, **_LOCKED), 0.1),
-    "Gal recurrent, batch": Variant(dict(recurrent_dropout=0.3, recurrent_dropout_mode="batch")),
-    "Gal recurrent, seq": Variant(dict(recurrent_dropout=0.3), fusable=False),
-    "Gal untied, seq": Variant(dict(recurrent_dropout=0.3, untied_masks=True), fusable=False),
-    "Semeniuta": Variant(dict(update_dropout=0.3), fusable=False),
-    "zoneout": Variant(dict(zoneout=0.1), fusable=False),
-}
+#: the registry recipes benchmarked by default: one per implementation path of seqdrop.nn
+DEFAULT_RECIPES = ("none", "zaremba", "locked", "input-types", "weight-drop", "awd", "gal-batch",
+                   "gal", "gal-untied", "semeniuta", "zoneout")
 _TORCH = {"LSTM": nn.LSTM, "GRU": nn.GRU, "RNN": nn.RNN}
 _SEQDROP = {"LSTM": snn.LSTM, "GRU": snn.GRU, "RNN": snn.RNN}
+
+
+class RecipeStack(nn.Module):
+    """A :mod:`seqdrop.nn` stack (seq-first) carrying every site of a ``RecurrentDropout``
+    except word-type embedding dropout: the layer fields as the layer's keyword arguments;
+    the model sites as the models of :mod:`seqdrop.models` place them (locked: the layer's
+    ``input_dropout``/``layer_dropout``/``output_dropout``; per step: ``nn.Dropout`` on the
+    input and output and torch's between-layer ``dropout``)."""
+
+    def __init__(self, cell: str, hidden: int, num_layers: int, dropouts: snn.RecurrentDropout) -> None:
+        super().__init__()
+        d = dropouts
+        kw = {k: v for k, v in d.layer_kwargs().items() if v != snn.RecurrentDropout().layer_kwargs()[k]}
+        between = d.model_layer_dropout if num_layers > 1 else 0.0
+        if d.locked:
+            kw |= dict(input_dropout=d.model_input_dropout, layer_dropout=between,
+                       output_dropout=d.model_output_dropout)
+            self.drop_in, self.drop_out = nn.Identity(), nn.Identity()
+        else:
+            kw |= dict(dropout=between)
+            self.drop_in = nn.Dropout(d.model_input_dropout) if d.model_input_dropout else nn.Identity()
+            self.drop_out = nn.Dropout(d.model_output_dropout) if d.model_output_dropout else nn.Identity()
+        self.rnn = _SEQDROP[cell](hidden, hidden, num_layers, **kw)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        out, state = self.rnn(self.drop_in(x))
+        return self.drop_out(out), state
 
 
 class WordLM(nn.Module):
@@ -83,15 +92,22 @@ class WordLM(nn.Module):
         return self.dec(h)
 
 
-def make_rnn(cell: str, hidden: int, variant: str | None, device: torch.device | str = "cpu",
-             num_layers: int = 2) -> nn.Module:
-    """The recurrent stack of ``variant`` (``None`` or :data:`BASELINE`: fused torch)."""
-    if variant in (None, BASELINE):
+def _dropouts(cell: str, name: str, p: float) -> snn.RecurrentDropout:
+    return recipe(name, p, cell.lower())
+
+
+def recurrent_stack(cell: str, hidden: int, name: str | None, p: float = 0.5,
+                    device: torch.device | str = "cpu", num_layers: int = 2) -> nn.Module:
+    """The recurrent stack of registry recipe ``name`` at ``p`` (``None`` or
+    :data:`BASELINE`: fused torch without dropout)."""
+    if name in (None, BASELINE):
         return _TORCH[cell](hidden, hidden, num_layers).to(device)
-    kw = dict(VARIANTS[variant].kwargs)
-    if cell == "LSTM" and "zoneout" in kw:
-        kw["zoneout_cell"] = 0.5  # Krueger et al.'s recommended c / h rates
-    return _SEQDROP[cell](hidden, hidden, num_layers, **kw).to(device)
+    return RecipeStack(cell, hidden, num_layers, _dropouts(cell, name, p)).to(device)
+
+
+def runs_fused(cell: str, name: str, p: float = 0.5) -> bool:
+    """Whether recipe ``name`` trains on torch's fused kernels (else: the step loop)."""
+    return not _dropouts(cell, name, p).needs_step_loop(training=True)
 
 
 def _sync(device: torch.device) -> None:
@@ -130,8 +146,8 @@ def _recurrent_step(rnn: nn.Module, inp: torch.Tensor, gout: torch.Tensor) -> Ca
 
 def _paired(fns: Mapping[str, Callable[[], None]], repeats: int, inner: int,
             device: torch.device) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Per round: each variant timed right next to the baseline (order alternating), best of
-    ``inner`` calls each; returns the variant times and the per-pair ratios base / variant."""
+    """Per round: each recipe timed right next to the baseline (order alternating), best of
+    ``inner`` calls each; returns the recipe times and the per-pair ratios base / recipe."""
     times: dict[str, list[float]] = {n: [] for n in fns}
     ratios: dict[str, list[float]] = {n: [] for n in fns}
     for r in range(repeats):
@@ -148,28 +164,31 @@ def _paired(fns: Mapping[str, Callable[[], None]], repeats: int, inner: int,
 
 
 def bench_shape(cell: str, batch: int, hidden: int, seq_len: int, *,
-                device: torch.device | str = "cpu", variants: Sequence[str] | None = None,
-                repeats: int = 7, inner: int = 3, whole_step: bool = True) -> list[dict[str, Any]]:
-    """Time every variant against fused torch at one shape; one row per variant.
+                device: torch.device | str = "cpu", recipes: Sequence[str] | None = None,
+                p: float = 0.5, repeats: int = 7, inner: int = 3,
+                whole_step: bool = True) -> list[dict[str, Any]]:
+    """Time every recipe (registry names, at rate ``p``; default :data:`DEFAULT_RECIPES`)
+    against fused torch at one shape; one row per recipe.
 
-    Row keys: ``cell, batch, hidden, seq_len, variant, path`` (baseline / fused / step loop),
+    Row keys: ``cell, batch, hidden, seq_len, recipe, p, path`` (baseline / fused / step loop),
     ``recurrent_ms`` and ``recurrent_ratio`` (the stack alone), and with ``whole_step`` also
     ``step_ms``, ``tokens_per_s`` and ``step_ratio`` (the whole LM training step). Times are
     medians over ``repeats`` rounds of the best of ``inner`` calls; ratios are medians of the
     per-round paired ratios.
     """
     device = torch.device(device)
-    names = [BASELINE, *(list(VARIANTS) if variants is None else variants)]
+    names = [BASELINE, *(list(DEFAULT_RECIPES) if recipes is None else recipes)]
     torch.manual_seed(0)
     inp = torch.randn(seq_len, batch, hidden, device=device, requires_grad=True)
     gout = torch.randn(seq_len, batch, hidden, device=device)
-    rec = {n: _recurrent_step(make_rnn(cell, hidden, n, device).train(), inp, gout) for n in names}
+    rec = {n: _recurrent_step(recurrent_stack(cell, hidden, n, p, device).train(), inp, gout)
+           for n in names}
     steps = {}
     if whole_step:
         x = torch.randint(0, VOCAB, (seq_len, batch), device=device)
         y = torch.randint(0, VOCAB, (seq_len, batch), device=device)
-        emb_p = {n: 0.0 if n == BASELINE else VARIANTS[n].embedding_dropout for n in names}
-        steps = {n: _train_step(WordLM(make_rnn(cell, hidden, n, device), hidden, emb_p[n])
+        emb_p = {n: 0.0 if n == BASELINE else _dropouts(cell, n, p).embedding_dropout for n in names}
+        steps = {n: _train_step(WordLM(recurrent_stack(cell, hidden, n, p, device), hidden, emb_p[n])
                                 .to(device).train(), x, y) for n in names}
     for name in names:  # warm-up: oneDNN primitive cache, cuDNN plans, CUDA graphs, allocator
         for _ in range(2):
@@ -180,8 +199,9 @@ def bench_shape(cell: str, batch: int, hidden: int, seq_len: int, *,
     stimes, sratios = _paired(steps, repeats, inner, device) if steps else ({}, {})
     rows = []
     for name in names:
-        path = "baseline" if name == BASELINE else ("fused" if VARIANTS[name].fusable else "step loop")
-        row = dict(cell=cell, batch=batch, hidden=hidden, seq_len=seq_len, variant=name, path=path,
+        path = "baseline" if name == BASELINE else ("fused" if runs_fused(cell, name, p) else "step loop")
+        row = dict(cell=cell, batch=batch, hidden=hidden, seq_len=seq_len, recipe=name,
+                   p=0.0 if name == BASELINE else p, path=path,
                    recurrent_ms=1e3 * statistics.median(rtimes[name]),
                    recurrent_ratio=statistics.median(rratios[name]))
         if steps:
@@ -234,9 +254,10 @@ def _saved_bytes(fn: Callable[[], torch.Tensor], exclude: Iterable[torch.Tensor]
     return sum(seen.values()), out
 
 
-def memory_use(cell: str, batch: int, hidden: int, seq_len: int, variant: str, *,
+def memory_use(cell: str, batch: int, hidden: int, seq_len: int, name: str, *, p: float = 0.5,
                device: torch.device | str = "cpu") -> dict[str, Any]:
-    """Memory of one training forward + backward of the recurrent stack of ``variant``.
+    """Memory of one training forward + backward of the recurrent stack of recipe ``name``
+    at ``p`` (or :data:`BASELINE`).
 
     ``saved_mb``: MiB of the tensors saved for backward (activations, masks, gates); on CUDA
     also ``peak_mb``: the peak allocated during forward + backward above what was allocated
@@ -244,7 +265,7 @@ def memory_use(cell: str, batch: int, hidden: int, seq_len: int, variant: str, *
     """
     device = torch.device(device)
     torch.manual_seed(0)
-    rnn = make_rnn(cell, hidden, variant, device).train()
+    rnn = recurrent_stack(cell, hidden, name, p, device).train()
     inp = torch.randn(seq_len, batch, hidden, device=device, requires_grad=True)
     gout = torch.randn(seq_len, batch, hidden, device=device)
     step = _recurrent_step(rnn, inp, gout)
@@ -260,7 +281,7 @@ def memory_use(cell: str, batch: int, hidden: int, seq_len: int, variant: str, *
         step()
         torch.cuda.synchronize(device)
         peak = (torch.cuda.max_memory_allocated(device) - before) / 2**20
-    return dict(cell=cell, batch=batch, hidden=hidden, seq_len=seq_len, variant=variant,
+    return dict(cell=cell, batch=batch, hidden=hidden, seq_len=seq_len, recipe=name,
                 saved_mb=saved / 2**20, peak_mb=peak)
 
 
@@ -294,27 +315,22 @@ def parse_shapes(spec: str) -> list[tuple[int, int, int]]:
     return shapes
 
 
-def parse_variants(spec: str) -> list[str]:
-    """Split a comma list of variant names; names that contain ``", "`` (e.g. ``"Gal
-    recurrent, seq"``) are rejoined."""
-    out, cur = [], ""
-    for piece in spec.split(","):
-        cur = f"{cur},{piece}" if cur else piece
-        if cur.strip() in VARIANTS:
-            out.append(cur.strip())
-            cur = ""
-    if cur:
-        raise ParameterError(f"unknown variant(s) {cur!r}; known: {', '.join(VARIANTS)}")
-    return out
+def parse_recipes(spec: str) -> list[str]:
+    """A comma list of registry recipe names (:mod:`seqdrop.recipes`), checked."""
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    if not names:
+        raise ParameterError(f"no recipe named in {spec!r}; known: {', '.join(RECIPES)}")
+    return [check_choice("recipe", n, list(RECIPES)) for n in names]
 
 
 def markdown_table(rows: Iterable[Mapping[str, Any]]) -> str:
     """The rows of :func:`bench_shape` (with ``whole_step``) as the markdown table of
     ``benchmarks/README.md``."""
-    lines = ["| cell | B×H×T | variant | path | step ms | tokens/s | step ratio | recurrent-only ratio |",
+    lines = ["| cell | B×H×T | recipe | path | step ms | tokens/s | step ratio | recurrent-only ratio |",
              "|---|---|---|---|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['cell']} | {r['batch']}×{r['hidden']}×{r['seq_len']} | {r['variant']} | "
+        name = r["recipe"] if r["recipe"] == BASELINE else f"{r['recipe']} {r['p']:g}"
+        lines.append(f"| {r['cell']} | {r['batch']}×{r['hidden']}×{r['seq_len']} | {name} | "
                      f"{r['path']} | {r['step_ms']:.1f} | {r['tokens_per_s']:,.0f} | "
                      f"{r['step_ratio']:.2f} | {r['recurrent_ratio']:.2f} |")
     return "\n".join(lines)

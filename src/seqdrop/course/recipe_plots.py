@@ -1,4 +1,7 @@
-"""Figures of notebooks 05 and 06: metric-vs-rate panels and the best-rate heatmap."""
+"""Figures of notebooks 05 and 06: metric-vs-rate panels and the best-rate heatmap.
+
+Chapters: 05, 06.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -31,7 +34,7 @@ def best_rate_heatmap(best: pd.DataFrame, index: str, rows: Sequence[str], colum
                       max_rate: float, *, title: str, figsize: tuple[float, float] = (7, 3.4)) -> tuple[Any, Any]:
     """Best rate per (``index`` × variant) with its bootstrap interval, ``*`` where it helps.
 
-    ``best``: :func:`seqdrop.experiments.rates.best_settings` with ``by=[..., "variant"]`` and an
+    ``best``: :func:`seqdrop.course.rate_selection.best_settings` with ``by=[..., "variant"]`` and an
     ``index`` column naming the rows.
     """
     import matplotlib.pyplot as plt
