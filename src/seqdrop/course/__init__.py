@@ -1,7 +1,13 @@
-"""seqdrop.course -- the tooling of the notebook course, apart from the science library.
+"""seqdrop.course -- the course wing: the notebooks' tooling and the chapters' own code.
 
-A chapter opens with its ``parameters`` cell, then checks every value against its ranges in
-one call and runs the common preamble in one more::
+Everything chapter-specific lives here, apart from the science library (:mod:`seqdrop.nn`,
+:mod:`seqdrop.dropout`, :mod:`seqdrop.models`, :mod:`seqdrop.data`, :mod:`seqdrop.train`,
+:mod:`seqdrop.presets`), which never imports it. Topic modules are named by the idea they
+hold and imported by name (``from seqdrop.course import memory_loss``); each one's docstring
+ends with the chapters that use it. Nothing of them is imported eagerly here.
+
+The tooling: a chapter opens with its ``parameters`` cell, then checks every value against
+its ranges in one call and runs the common preamble in one more::
 
     params = check_parameters(globals(), {"p": check_probability, "n_seeds": integer(2, 100)})
     ...
