@@ -49,7 +49,8 @@ hidden = 64  # units per recurrent layer (two layers)
 train_size = 500  # MNIST training images (500 validate, test_size test)
 test_size = 500  # MNIST test images
 epochs = 20  # passes over the training set (Adam lr 1e-3, batch 25, clip 1)
-variants = ["none", "between", "locked", "recurrent_step", "gal", "weight_drop"]
+variants = ["none", "zaremba-hidden", "locked-hidden", "naive-recurrent", "gal-hidden",
+            "locked-hidden+weight-drop"]  # recipes of seqdrop.recipes, and naive-recurrent
 base_seed = 0  # first seed; seeds are base_seed, ..., base_seed + n_seeds - 1
 n_seeds = 3  # trainings per variant (and networks per noise measurement: 2 × n_seeds)
 n_masks = 50  # masks per input in the noise measurement
@@ -58,11 +59,10 @@ interactive = None  # mask viewer: None -> sliders in JupyterLab, else a figure
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.experiments.mask_sites import VARIANTS
+from seqdrop.course.mask_sites import check_scheme
 from seqdrop.course import (
     ParameterError,
     check_bool,
-    check_choice,
     check_int,
     check_probability,
     check_scheduler,
@@ -79,7 +79,7 @@ if not isinstance(variants, list) or "none" not in variants:
     raise ParameterError(
         f"parameter 'variants' = {variants!r} must be a list holding 'none'"
     )
-variants = [check_choice(f"variants[{i}]", v, VARIANTS) for i, v in enumerate(variants)]
+variants = [check_scheme(f"variants[{i}]", v) for i, v in enumerate(variants)]
 base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
 n_seeds = check_int("n_seeds", n_seeds, 2, 100)
 n_masks = check_int("n_masks", n_masks, 2, 10_000)
@@ -99,9 +99,10 @@ from IPython.display import Markdown, display
 import seqdrop
 from seqdrop.course import record_finding, setup_figures
 from seqdrop.experiments.evidence import Claims, excludes_zero, interval, mean_interval
-from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
-from seqdrop.experiments.mask_sites import (draw_mask_sites, mask_viewer, plot_masks,
-                                            sample_masks)
+from seqdrop.course.recipe_gains import recipe_gains, record_gains
+from seqdrop.course.mask_sites import (NAIVE_RECURRENT, draw_mask_sites, mask_viewer, plot_masks,
+                                       sample_masks, scheme_definition, scheme_table)
+from seqdrop.recipes import recipe_source
 from seqdrop.nn.reference import recurrence, rnn_cell
 from seqdrop.course.regularizers import mnist_subset
 from seqdrop.course.elman_masks import (latch_retention, state_deviation,
@@ -141,8 +142,11 @@ with torch.no_grad():
 print(f"one step: h_1 {tuple(h1.shape)}; whole sequence: outputs {tuple(out.shape)}")
 
 # %% [markdown]
-# The sites on an unrolled two-layer network, and the six placements this chapter compares
-# (the same rate $p$ at every masked site):
+# The sites on an unrolled two-layer network, and the six placements this chapter compares.
+# Five are recipes of the library's registry (`seqdrop.recipes`), computed from it below;
+# the sixth, `naive-recurrent`, is `gal-hidden` with its recurrent mask redrawn at every
+# step, a placement no library option offers because it is known to hurt. Every masked
+# site gets the same rate $p$; none masks the pixels $x_t$ themselves.
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.4))
@@ -150,17 +154,14 @@ draw_mask_sites(ax)
 fig.tight_layout()
 seqdrop.savefig(fig, "02_mask_sites")
 plt.show()
-pd.DataFrame(
-    [
-        {
-            "variant": k,
-            "sites": ", ".join(v.sites) or "–",
-            "fresh mask every step at": ", ".join(v.per_step) or "–",
-            "after": v.reference or "–",
-        }
-        for k, v in VARIANTS.items()
-    ]
-).set_index("variant")
+scheme_table(variants, p)
+
+# %% [markdown]
+# A recipe is a few lines of code in the registry; `gal-hidden`, for example, is locked masks
+# between layers and on the output plus the recurrent mask, all at $p$:
+
+# %%
+print(recipe_source("gal-hidden"))
 
 # %% [markdown]
 # ## 2. Per step or per sequence: what the masks look like
@@ -173,14 +174,14 @@ pd.DataFrame(
 
 # %%
 viewer = mask_viewer(
-    p=p, variant="recurrent_step", seed=base_seed, hidden=32, interactive=interactive
+    p=p, scheme=NAIVE_RECURRENT, seed=base_seed, hidden=32, interactive=interactive
 )
 if isinstance(viewer, plt.Figure):
     plt.show()
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(6.5, 2.6), sharey=True)
-for ax, name in zip(axes, ("recurrent_step", "gal")):
+for ax, name in zip(axes, (NAIVE_RECURRENT, "gal-hidden")):
     masks = sample_masks(
         name,
         p,
@@ -191,7 +192,8 @@ for ax, name in zip(axes, ("recurrent_step", "gal")):
         generator=torch.Generator().manual_seed(base_seed),
     )
     plot_masks({"recurrent": masks["recurrent"]}, units=32, axes=[ax])
-    ax.set_title(VARIANTS[name].label, fontsize=10)
+    ax.set_title(f"{name} ({'per step' if name == NAIVE_RECURRENT else 'per sequence'})",
+                 fontsize=10)
 fig.suptitle(f"recurrent masks of layer 1, p = {p:g} (black = kept)", fontsize=10)
 fig.tight_layout()
 seqdrop.savefig(fig, "02_masks_over_time")
@@ -429,11 +431,11 @@ plt.show()
 contrasts = [(v, "none") for v in variants if v != "none"] + [
     (a, b)
     for a, b in (
-        ("recurrent_step", "gal"),
-        ("between", "locked"),
-        ("gal", "locked"),
-        ("weight_drop", "locked"),
-        ("recurrent_step", "locked"),
+        (NAIVE_RECURRENT, "gal-hidden"),
+        ("zaremba-hidden", "locked-hidden"),
+        ("gal-hidden", "locked-hidden"),
+        ("locked-hidden+weight-drop", "locked-hidden"),
+        (NAIVE_RECURRENT, "locked-hidden"),
     )
     if a in variants and b in variants
 ]
@@ -462,7 +464,7 @@ sentences = []
 for a, b in contrasts:
     row = contrast(a, b)
     sentences.append(
-        f"{VARIANTS[a].label} − {VARIANTS[b].label}: "
+        f"{a} − {b}: "
         f"{interval(row, 2, scale=100, unit=' pt')} ({verdict(row, 'better', 'worse')})"
     )
     claims.add(True, sentences[-1])
@@ -474,23 +476,24 @@ fit = pd.concat(
      for v in variants if v != "none"], ignore_index=True)
 gaps = {v: mean_ci(trials[trials["variant"] == v]["gap"].to_numpy())[0] for v in variants}
 fit_sentence = "Training accuracy (masks on) against no dropout: " + "; ".join(
-    f"{VARIANTS[r['a']].label} {interval(r, 1, scale=100, unit=' pt')}"
+    f"{r['a']} {interval(r, 1, scale=100, unit=' pt')}"
     f" ({verdict(r, 'higher', 'lower')})" for _, r in fit.iterrows())
 claims.add(True, fit_sentence + ".")
 display(Markdown(claims.sentences[-1]))
 
 # %% [markdown]
-# The same comparison as each variant's relative change of test accuracy over no dropout,
-# in % (positive: better), recorded for the summary chapter's cross-chapter figure:
+# The same comparison as each scheme's relative change of test accuracy over no dropout,
+# in % (positive: better), recorded for the summary chapter with its split (test data) and
+# each scheme's definition (its sites and rates), so that chapter 10 pools it only with
+# results of the very same recipe:
 
 # %%
-gains = variant_gains(trials, "test_acc", by="variant", variants=variants,
-                      lower_is_better=False)
-record_variant_gains(gains, chapter="02", data="mnist-rows", cell="rnn",
-                     task="classification", metric="test_acc",
-                     what=f"MNIST rows (2-layer tanh RNN, {train_size} images), "
-                     "test accuracy", names={"between": "zaremba",
-                                            "recurrent_step": "per_step"})
+gains = recipe_gains(trials, "test_acc", by="variant", recipes=variants,
+                     lower_is_better=False)
+record_gains(gains, chapter="02", data="mnist-rows", cell="rnn", task="classification",
+             metric="test_acc", what=f"MNIST rows (2-layer tanh RNN, {train_size} images), "
+             "test accuracy",
+             definitions={v: scheme_definition(v, p) for v in variants if v != "none"})
 gains
 
 # %% [markdown]
@@ -500,7 +503,7 @@ gains
 summary = trials.groupby("variant")["test_acc"].apply(mean_interval, digits=1, scale=100)
 found = pd.DataFrame(
     {
-        "scheme": {k: VARIANTS[k].label for k in variants},
+        "scheme": {k: k for k in variants},
         "test accuracy, % (95% CI)": summary,
         "train − test accuracy": pd.Series(gaps).round(3),
     }
@@ -535,13 +538,16 @@ display(Markdown(claims.markdown()))
 # connection per step suffer first.
 # ```
 #
-# 2. **Extend the code.** Add a variant `"input"` that masks $x_t$ per sequence (the
-#    `input` site of `seqdrop.experiments.mask_sites`) to `VARIANTS`, and compare it with `locked`.
+# 2. **Extend the code.** The registry's `locked` recipe also masks the input $x_t$ (one
+#    mask per sequence). Teach the Elman model that site and compare `locked` with
+#    `locked-hidden`.
 #
 # ```{admonition} Hint
 # :class: dropdown
-# `Variant("input, per sequence", ("input",))`; `ElmanClassifier.masked_states` must then
-# multiply `x` by `masks["input"]` before layer 1.
+# In `seqdrop.course.mask_sites`, add `"model_input_dropout"` to the fields the Elman model
+# draws and let `sample_masks` draw `out["input"]` of shape `(T, B, input_size)`;
+# `ElmanClassifier.masked_states` must then multiply `x` by `masks["input"]` before layer 1.
+# Then add `"locked"` to `variants`.
 # ```
 #
 # 3. **Question a claim.** Section 3 says the two masks disturb a random network's state

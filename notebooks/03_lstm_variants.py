@@ -108,12 +108,12 @@ from IPython.display import Markdown, display
 
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.experiments.evidence import Claims, excludes_zero, interval
-from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
+from seqdrop.course.recipe_gains import recipe_gains, recipe_key, record_gains
 from seqdrop.course.memory_loss import SITES, ideal_state_survival, memory_curve
 from seqdrop.nn import reference
 from seqdrop.sweep import mean_ci, paired_difference, sweep
-from seqdrop.experiments.variant_trials import lm_recipe, recipe_differences
-from seqdrop.experiments.variants import RECIPES, site_matrix
+from seqdrop.course.recipe_trials import lm_recipe, recipe_differences
+from seqdrop.recipes import definition, recipe_source, recipe_table
 
 torch.set_num_threads(1)
 setup_figures()
@@ -157,12 +157,16 @@ print(inspect.getsource(reference.lstm_cell).split('"""')[-1].strip())
 # %% [markdown]
 # A recipe is a choice of sites, rates, and whether each mask is drawn anew at every time
 # step (*per step*) or once per sequence (*per sequence*, "locked"). The seven recipes of
-# this chapter (`seqdrop.experiments.variants`), at the chapter's rate $p$; the recipes that add a
-# recurrent-site method (Semeniuta, weight drop, zoneout) put it on top of Zaremba's
-# masks, so that comparing each with `zaremba` isolates what that site adds:
+# this chapter come from the library's registry (`seqdrop.recipes`), where every name means
+# one definition. The recipes that add a recurrent-site method (Semeniuta's update mask,
+# weight drop, zoneout) put it on top of Zaremba's masks and are named as the compounds
+# they are (`zaremba+zoneout`), so that comparing each with `zaremba` isolates what that
+# site adds. The table is computed from the registry at the chapter's rate $p$:
 
 # %%
-rates, scopes = site_matrix(p, "lstm")
+recipes = ["none", "zaremba", "gal-half-recurrent", "zaremba+semeniuta", "zaremba+weight-drop",
+           "zaremba+zoneout", "awd"]
+rates, scopes = recipe_table(recipes, p, "lstm")
 fig, ax = plt.subplots(figsize=(7, 3.6))
 labels = rates.map(lambda r: f"{r:.2g}" if r else "") + "\n" + scopes.map(
     lambda s: s.replace("per ", ""))
@@ -173,6 +177,18 @@ ax.set(xlabel="mask site", ylabel="recipe",
 ax.tick_params(axis="x", rotation=30)
 savefig(fig, "03_recipe_sites")
 plt.show()
+
+# %% [markdown]
+# Each row is a few lines of code in the registry. Gal and Ghahramani's recipe as this
+# chapter runs it drops the recurrent state and whole word types at *half* the rate of the
+# other sites (their large model: 0.3 for $x$ and $h$ beside 0.5 for the inputs and outputs of
+# the stack), which is why it is called `gal-half-recurrent` and not `gal` (every site at
+# $p$, used from chapter 05 on); a compound is the union of its parts:
+
+# %%
+print(recipe_source("gal-half-recurrent"))
+print()
+print(recipe_source("zaremba+semeniuta"))
 
 # %% [markdown]
 # ## 2. Semeniuta's argument: a mask on $c_t$ erases memory, a mask on $g_t$ does not
@@ -238,7 +254,7 @@ display(Markdown(claims.markdown()))
 # the masks, so recipes are paired by seed.
 
 # %%
-main = sweep(lm_recipe, {"recipe": list(RECIPES), "p": p, **common}, seeds=seeds,
+main = sweep(lm_recipe, {"recipe": list(recipes), "p": p, **common}, seeds=seeds,
              scheduler=scheduler, name="03_lstm_variants", progress=False)
 trials, history = main.trials, main.history
 assert (trials["status"] == "ok").all(), trials.loc[trials["status"] != "ok", "error"]
@@ -262,7 +278,7 @@ plt.show()
 # %%
 vs_none = recipe_differences(trials, "val_ppl", "none", order)
 vs_zaremba = recipe_differences(trials, "val_ppl", "zaremba", order)
-vs_zaremba = vs_zaremba[vs_zaremba["a"].isin(["semeniuta", "weight_drop", "zoneout"])]
+vs_zaremba = vs_zaremba[vs_zaremba["a"].str.startswith("zaremba+")]
 pd.concat([vs_none, vs_zaremba], ignore_index=True)
 
 # %%
@@ -279,10 +295,10 @@ beats = vs_none[vs_none["ci_high"] < 0]["a"].tolist()
 worse = vs_none[vs_none["ci_low"] > 0]["a"].tolist()
 noise = vs_none[~vs_none["significant"]]["a"].tolist()
 best_two = [r for r in order if r != "none"][:2]
-gains = variant_gains(trials, "val_ppl", variants=order)
-record_variant_gains(gains, chapter="03", data="ptb-word", cell="lstm", task="lm",
-                     metric="val_ppl", what=f"an LSTM language model ({train_tokens:,} "
-                     "PTB words), best validation perplexity")
+gains = recipe_gains(trials, "val_ppl", recipes=order)
+record_gains(gains, chapter="03", data="ptb-word", cell="lstm", task="lm", metric="val_ppl",
+             what=f"an LSTM language model ({train_tokens:,} PTB words), best validation "
+             "perplexity", definitions={r: definition(r, p, "lstm") for r in order})
 none_runs = trials[trials["recipe"] == "none"]
 turn = mean_ci(none_runs["final_val_ppl"] - none_runs["val_ppl"])
 record("none_turn_up", turn[0])
@@ -307,7 +323,7 @@ record_finding("lstm_ptb_none_turn_up", *turn[:3], n_seeds=int(turn[3]),
                claim=claims.sentences[-2], source="03, last − best epoch, no dropout")
 claims.add(
     True,  # a reading of the table above, whatever it says
-    f"At p = {p:g}, {len(beats)} of the {len(RECIPES) - 1} recipes have a lower "
+    f"At p = {p:g}, {len(beats)} of the {len(recipes) - 1} recipes have a lower "
     "validation perplexity than no dropout with the paired interval below zero"
     + (f" ({', '.join(beats)})" if beats else "") + "; "
     + (f"within noise: {', '.join(noise)}" if noise else "none is within noise")
@@ -339,7 +355,7 @@ record("gap_none", gap_none[0])
 claims.add(
     True,  # a reading of the table below
     f"No dropout has a gap of {gap_none[0]:.0f} [{gap_none[1]:.0f}, {gap_none[2]:.0f}] "
-    f"perplexity points; {len(narrower)} of the {len(RECIPES) - 1} recipes narrow it "
+    f"perplexity points; {len(narrower)} of the {len(recipes) - 1} recipes narrow it "
     "with the paired interval below zero"
     + (f" ({', '.join(narrower)})." if narrower else "."),
 )
@@ -379,7 +395,7 @@ for r in best_two:
 columns = ["recipe", "a", "b", "mean", "ci_low", "ci_high", "significant"]
 rate_diff = pd.concat(rate_rows, ignore_index=True)[columns]
 for r in best_two:
-    record(f"best_rate_{r}", float(best_rate[r]))
+    record(recipe_key(f"best_rate_{r}"), float(best_rate[r]))
     rows = rate_diff[rate_diff["recipe"] == r].iterrows()
     claims.add(True, f"{r}: the lowest mean validation perplexity of the sweep is at "
                f"p = {best_rate[r]:g}; against p = {p:g}: " + "; ".join(
@@ -469,14 +485,17 @@ if presets:
 #    validation split and reports the test split: seven recipes × rates × seeds trainings.
 #    ```
 #
-# 4. **Per step or per sequence.** Change the Semeniuta recipe to draw its update mask
-#    once per sequence (`update_dropout_per_step=False` in `seqdrop.experiments.variants.recipe`).
-#    Does the validation perplexity change beyond the paired interval?
+# 4. **Per step or per sequence.** Register a variation of `zaremba+semeniuta` whose update
+#    mask is drawn once per sequence, under a name of its own (a variation never reuses a
+#    name: chapter 10 pools results by definition), and train it beside the original. Does
+#    the validation perplexity change beyond the paired interval?
 #
 #    ```{admonition} Hint
 #    :class: dropdown
-#    Semeniuta et al. report both work for the update site: the memory is safe either way,
-#    because the mask never touches $c_{t-1}$.
+#    In `seqdrop/recipes.py`, `_register("semeniuta-per-sequence", ...)` a builder returning
+#    `dict(update_dropout=p)` and `_compound({"zaremba": 1.0, "semeniuta-per-sequence": 0.5},
+#    ...)`. Semeniuta et al. report both work for the update site: the memory is safe either
+#    way, because the mask never touches $c_{t-1}$.
 #    ```
 #
 # ## References

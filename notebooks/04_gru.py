@@ -57,7 +57,8 @@ lr_decay = 0.5  # lr factor per epoch after decay_start (Zaremba-medium: 1/1.2)
 batch_size = 4  # parallel streams of the PTB slice (BPTT 35)
 digits_p = 0.3  # every recipe's rate on the spoken digits
 digits_params = 16_000  # parameter budget of every spoken-digit model (equal count)
-digits_recipes = ["none", "zaremba", "semeniuta", "weight_drop", "zoneout"]  # on digits
+digits_recipes = ["none", "zaremba", "zaremba+semeniuta", "zaremba+weight-drop",
+                  "zaremba+zoneout"]  # recipes of seqdrop.recipes on the spoken digits
 digits_fraction = 0.1  # share of the 2,400 training recordings used
 digits_epochs = 30  # passes over the spoken-digit training recordings (Adam, lr 3e-3)
 memory_p = 0.25  # drop rate in the placement and memory measurements
@@ -69,7 +70,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 # %%
 from seqdrop.course import (ParameterError, check_bool, check_choice, check_float,
                             check_int, check_probability, check_scheduler)
-from seqdrop.experiments.variants import RECIPES
+from seqdrop.recipes import RECIPES
 
 p = check_probability("p", p)
 train_tokens = check_int("train_tokens", train_tokens, 1_000, 929_589)
@@ -89,7 +90,7 @@ if (not isinstance(digits_recipes, list) or "none" not in digits_recipes
         or len(digits_recipes) < 2):
     raise ParameterError(f"parameter 'digits_recipes' = {digits_recipes!r} must be a "
                          "list of recipes that includes 'none' and at least one other")
-digits_recipes = [check_choice(f"digits_recipes[{i}]", r, RECIPES)
+digits_recipes = [check_choice(f"digits_recipes[{i}]", r, list(RECIPES))
                   for i, r in enumerate(digits_recipes)]
 memory_p = check_probability("memory_p", memory_p)
 base_seed = check_int("base_seed", base_seed, 0, 2**31 - 1)
@@ -106,13 +107,13 @@ from IPython.display import Markdown, display
 
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.experiments.evidence import Claims, excludes_zero, interval
-from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
+from seqdrop.course.recipe_gains import recipe_gains, record_gains
 from seqdrop.course.gru_masks import carry_identity_error, placement_noise
 from seqdrop.course.memory_loss import SITES, memory_curve
 from seqdrop.course.equal_params import classifier_param_count, equal_param_sizes
 from seqdrop.sweep import paired_difference, sweep
-from seqdrop.experiments.variant_trials import (classifier_recipe, lm_recipe,
-                                                recipe_differences)
+from seqdrop.course.recipe_trials import classifier_recipe, lm_recipe, recipe_differences
+from seqdrop.recipes import definition, recipe_source
 
 torch.set_num_threads(1)
 setup_figures()
@@ -222,11 +223,17 @@ display(Markdown(claims.sentences[-1]))
 #
 # Chapter 03's experiment with the LSTM replaced by a GRU of the same width: the first
 # `train_tokens` PTB words, `epochs` passes, Zaremba's optimiser, every recipe at rate
-# $p$ over the same seeds. For the GRU, zoneout acts on $h$ at $p/2$ and Semeniuta's
-# update mask on the candidate $n_t$ (`seqdrop.experiments.variants`).
+# $p$ over the same seeds: the same seven recipes of the registry (`seqdrop.recipes`). For
+# the GRU, zoneout acts on $h$ at $p/2$ (there is no cell state) and Semeniuta's update mask
+# on the candidate $n_t$; the registry's code says so:
 
 # %%
-lm = sweep(lm_recipe, {"recipe": list(RECIPES), "p": p, "cell": "gru",
+recipes = ["none", "zaremba", "gal-half-recurrent", "zaremba+semeniuta", "zaremba+weight-drop",
+           "zaremba+zoneout", "awd"]
+print(recipe_source("zoneout"))
+
+# %%
+lm = sweep(lm_recipe, {"recipe": recipes, "p": p, "cell": "gru",
                        "train_tokens": train_tokens, "valid_tokens": valid_tokens,
                        "embedding_size": embedding_size, "hidden_size": hidden_size,
                        "epochs": epochs, "decay_start": decay_start,
@@ -249,10 +256,10 @@ lm_vs_none = recipe_differences(lm_trials, "val_ppl", "none", lm_order)
 lm_vs_none
 
 # %%
-lm_gains = variant_gains(lm_trials, "val_ppl", variants=lm_order)
-record_variant_gains(lm_gains, chapter="04", data="ptb-word", cell="gru", task="lm",
-                     metric="val_ppl", what=f"a GRU language model ({train_tokens:,} "
-                     "PTB words), best validation perplexity")
+lm_gains = recipe_gains(lm_trials, "val_ppl", recipes=lm_order)
+record_gains(lm_gains, chapter="04", data="ptb-word", cell="gru", task="lm", metric="val_ppl",
+             what=f"a GRU language model ({train_tokens:,} PTB words), best validation "
+             "perplexity", definitions={r: definition(r, p, "gru") for r in lm_order})
 ppl = lm_trials.pivot(index="seed", columns="recipe", values="val_ppl")
 gap = lm_trials.pivot(index="seed", columns="recipe", values="gap")
 last = lm_trials.pivot(index="seed", columns="recipe", values="best_epoch")
@@ -278,7 +285,7 @@ claims.add(
     f"Paired intervals against no dropout: lower perplexity for "
     f"{', '.join(lm_beats) or 'no recipe'}, higher for "
     f"{', '.join(lm_worse) or 'no recipe'}, "
-    f"the rest within noise; {len(narrower)} of the {len(RECIPES) - 1} recipes narrow "
+    f"the rest within noise; {len(narrower)} of the {len(recipes) - 1} recipes narrow "
     "the gap on every seed.",
 )
 display(Markdown(claims.markdown()))
@@ -334,14 +341,16 @@ savefig(fig, "04_digits_recipes")
 plt.show()
 
 # %%
-digits_gains = {cell: variant_gains(digits[digits["cell"] == cell], "val_loss",
-                                    variants=digits_recipes)
+digits_gains = {cell: recipe_gains(digits[digits["cell"] == cell], "val_loss",
+                                   recipes=digits_recipes)
                 for cell in sizes}
 for cell, gains in digits_gains.items():
-    record_variant_gains(gains, chapter="04", data="fsdd", task="classification",
-                         cell={"rnn_tanh": "rnn"}.get(cell, cell),
-                         metric="val_loss", what=f"spoken digits ({cell}, "
-                         f"{digits_params:,} parameters), best validation loss")
+    record_gains(gains, chapter="04", data="fsdd", task="classification",
+                 cell={"rnn_tanh": "rnn"}.get(cell, cell), metric="val_loss",
+                 what=f"spoken digits ({cell}, {digits_params:,} parameters), best "
+                 "validation loss",
+                 definitions={r: definition(r, digits_p, cell, embedding=False)
+                              for r in digits_recipes})
 gains_table = pd.concat([g.assign(cell=c) for c, g in digits_gains.items()],
                         ignore_index=True)
 digits_better = gains_table[gains_table["ci_low"] > 0]
@@ -349,7 +358,7 @@ digits_worse = gains_table[gains_table["ci_high"] < 0]
 loss = digits.pivot_table(index="seed", columns=["cell", "recipe"], values="val_loss")
 zaremba_cells = [c for c in ("gru", "lstm")
                  if (loss[(c, "zaremba")] < loss[(c, "none")]).all()]
-zaremba_gain = gains_table.set_index(["cell", "variant"]).loc[("gru", "zaremba")]
+zaremba_gain = gains_table.set_index(["cell", "recipe"]).loc[("gru", "zaremba")]
 claims.add(
     zaremba_cells == ["gru", "lstm"],
     "Zaremba's per-step masks give the GRU and the LSTM a lower best validation loss "
@@ -362,9 +371,9 @@ claims.add(
     True,  # a reading of the table below
     f"Paired intervals of the relative gain over no dropout: {len(digits_better)} of the "
     f"{len(gains_table)} (cell, recipe) pairs lower the validation loss"
-    + (" (" + ", ".join(digits_better["cell"] + " " + digits_better["variant"]) + ")"
+    + (" (" + ", ".join(digits_better["cell"] + " " + digits_better["recipe"]) + ")"
        if len(digits_better) else "")
-    + ("; higher: " + ", ".join(digits_worse["cell"] + " " + digits_worse["variant"])
+    + ("; higher: " + ", ".join(digits_worse["cell"] + " " + digits_worse["recipe"])
        if len(digits_worse) else "") + "; the rest are within noise.",
 )
 display(Markdown(claims.markdown()))
@@ -436,7 +445,7 @@ found = pd.DataFrame([
      "value": f"{at_10['state per step']:.3f} / {at_10['recurrent per sequence']:.2f}"},
     *[{"finding": f"PTB GRU val ppl, {r} − none", "value": interval(row, 1)}
       for r, row in lm_vs_none.set_index("a").iterrows()],
-    *[{"finding": f"digits {row['cell']} val loss, {row['variant']}: gain over none",
+    *[{"finding": f"digits {row['cell']} val loss, {row['recipe']}: gain over none",
        "value": interval(row, 1, unit="%")} for _, row in gains_table.iterrows()],
     *[{"finding": f"digits, {c}: best recipe", "value": r} for c, r in best.values],
     *[{"finding": f"digits test acc, {row['a']} − {row['b']}",
@@ -498,8 +507,9 @@ display(Markdown(claims.markdown()))
 #    ```
 #
 # 5. **Locked input masks on 13 features.** Run section 4 with
-#    `digits_recipes = ["none", "zaremba", "gal", "awd"]`. Why can a per-sequence mask on
-#    the MFCC inputs hurt where a per-step mask on the same inputs helps?
+#    `digits_recipes = ["none", "zaremba", "gal-half-recurrent", "awd"]`. Why can a
+#    per-sequence mask on the MFCC inputs hurt where a per-step mask on the same inputs
+#    helps?
 #
 #    ```{admonition} Hint
 #    :class: dropdown

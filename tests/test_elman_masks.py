@@ -4,19 +4,20 @@ from __future__ import annotations
 import pytest
 import torch
 
-from seqdrop.experiments.mask_sites import sample_masks
+from seqdrop.course.mask_sites import sample_masks
 from seqdrop.course.elman_masks import ElmanClassifier, latch_retention, state_deviation
 
 
 def test_masked_path_without_masks_equals_the_fused_rnn():
     torch.manual_seed(0)
-    model = ElmanClassifier(5, 8, 3, 2, variant="gal", p=0.3).eval()
+    model = ElmanClassifier(5, 8, 3, 2, variant="gal-hidden", p=0.3).eval()
     x = torch.randn(4, 7, 5)
     fused = model.rnn(x.transpose(0, 1))[0]
     assert torch.allclose(model.masked_states(x.transpose(0, 1), {}), fused, atol=1e-5)
 
 
-@pytest.mark.parametrize("variant", ["between", "locked", "recurrent_step", "gal", "weight_drop"])
+@pytest.mark.parametrize("variant", ["zaremba-hidden", "locked-hidden", "naive-recurrent", "gal-hidden",
+                                     "locked-hidden+weight-drop"])
 def test_variants_train_with_masks_and_evaluate_without(variant):
     torch.manual_seed(0)
     model = ElmanClassifier(5, 8, 3, 2, variant=variant, p=0.5,
@@ -32,7 +33,7 @@ def test_variants_train_with_masks_and_evaluate_without(variant):
 
 def test_a_zero_recurrent_mask_cuts_the_recurrence():
     torch.manual_seed(0)
-    model = ElmanClassifier(5, 8, 3, 2, variant="gal", p=0.5)
+    model = ElmanClassifier(5, 8, 3, 2, variant="gal-hidden", p=0.5)
     x = torch.randn(6, 2, 5)
     cut = model.masked_states(x, {"recurrent": torch.zeros(2, 6, 2, 8)})
     alone = model.masked_states(x[-1:], {})  # the last step seen from a zero state

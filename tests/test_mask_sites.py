@@ -10,7 +10,7 @@ import torch  # noqa: E402
 
 from seqdrop.course.mask_sites import (CHAPTER_SCHEMES, NAIVE_RECURRENT, draw_mask_sites,  # noqa: E402
                                             elman_dropouts, mask_viewer, plot_masks, sample_masks,
-                                            scheme_definition, widgets_available)
+                                            scheme_definition, scheme_table, widgets_available)
 from seqdrop.recipes import identity  # noqa: E402
 from seqdrop._validation import ParameterError  # noqa: E402
 
@@ -76,6 +76,14 @@ def test_schemes_are_registry_recipes_except_the_naive_one():
     naive, gal = scheme_definition(NAIVE_RECURRENT, 0.2), scheme_definition("gal-hidden", 0.2)
     assert naive["dropouts"] == gal["dropouts"] and naive["recurrent_mask"] == "per step"
     assert identity(naive) != identity(gal)  # never pooled with gal-hidden
-    # a registry recipe whose sites the Elman model has, beyond the chapter's list
-    assert set(_masks("zaremba")) == {"input", "between", "output"}
-    assert not torch.equal(_masks("zaremba")["input"][0], _masks("zaremba")["input"][1])
+    # registry recipes that mask sites the Elman model does not have are refused
+    for name in ("zaremba", "gal", "zaremba+zoneout", "semeniuta"):
+        with pytest.raises(ParameterError, match="scheme"):
+            _masks(name)
+    # the table is computed from the registry: rates and scopes per site
+    table = scheme_table(list(CHAPTER_SCHEMES), 0.2)
+    assert table.loc["zaremba-hidden", "between layers"] == "0.2 per step"
+    assert table.loc["gal-hidden", "recurrent"] == "0.2 per sequence"
+    assert table.loc[NAIVE_RECURRENT, "recurrent"] == "0.2 per step"
+    assert table.loc["locked-hidden+weight-drop", "weights"] == "0.2 per batch"
+    assert table.loc["none"].iloc[:4].tolist() == ["", "", "", ""]

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from seqdrop.course.recipe_gains import (at_validated_rate, gain_name, gain_sentence,
-                                              recipe_gains, record_gains,
+                                         recipe_gains, recipe_key, record_gains,
                                               record_gains_at_validated_rate, split_of)
 from seqdrop.recipes import definition
 
@@ -48,6 +48,7 @@ def test_split_comes_from_the_metric():
 def test_names_are_identifiers_for_compounds():
     assert gain_name("03", "ptb-word", "lstm", "zaremba+zoneout") == "gain_03_ptb_word_lstm_zaremba_and_zoneout"
     assert gain_name("02", "mnist-rows", "rnn", "locked-hidden+weight-drop").isidentifier()
+    assert recipe_key("best_rate_zaremba+weight-drop") == "best_rate_zaremba_and_weight_drop"
 
 
 def test_record_gains_names_tags_split_and_definition(capsys):

@@ -1,5 +1,5 @@
-"""A stacked tanh RNN classifier with every dropout variant of :data:`seqdrop.experiments.mask_sites.VARIANTS`,
-and measurements of how recurrent masks disturb the state over time.
+"""A stacked tanh RNN classifier with every mask scheme of :mod:`seqdrop.course.mask_sites` (the
+registry recipes whose sites it has, and the naive per-step recurrent mask), and measurements of how recurrent masks disturb the state over time.
 
 - :class:`ElmanClassifier` — ``layers`` tanh Elman layers over ``(B, T, F)`` input, logits from
   the last state. In training mode with ``p > 0`` it runs :func:`seqdrop.nn.reference.recurrence`
@@ -23,9 +23,9 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from ..experiments.mask_sites import VARIANTS, sample_masks
+from .mask_sites import check_scheme, sample_masks
 from ..nn.reference import recurrence
-from .._validation import check_choice, check_float, check_int, check_probability
+from .._validation import check_float, check_int, check_probability
 from .regularizers import classification_outcome, mnist_subset
 from ..sweep import trial_function
 from ..train import fit
@@ -37,7 +37,8 @@ __all__ = ["ElmanClassifier", "latch_retention", "state_deviation", "train_rnn_v
 class ElmanClassifier(nn.Module):
     """``layers`` tanh RNN layers (torch's parameters and init) → linear head on ``h_T``.
 
-    ``variant`` and ``p`` choose the masks (:data:`seqdrop.experiments.mask_sites.VARIANTS`), drawn from
+    ``variant`` (a scheme: :func:`seqdrop.course.mask_sites.check_scheme`) and ``p`` choose the
+    masks, drawn from
     ``generator`` at every training-mode forward call.
     """
 
@@ -45,7 +46,7 @@ class ElmanClassifier(nn.Module):
                  variant: str = "none", p: float = 0.0,
                  generator: torch.Generator | None = None) -> None:
         super().__init__()
-        self.variant = check_choice("variant", variant, VARIANTS)
+        self.variant = check_scheme("variant", variant)
         self.p = check_probability("p", p)
         self.layers = check_int("layers", layers, 1)
         self.rnn = nn.RNN(input_size, hidden, layers, nonlinearity="tanh")
@@ -129,7 +130,7 @@ def state_deviation(rnn: nn.RNN, x: Tensor, p: float, *, n_masks: int, per_step:
     defaults=dict(variant="none", p=0.0, hidden=64, layers=2, train_size=500, test_size=500,
                   epochs=20, batch_size=25, lr=1e-3, clip=1.0),
     checks=dict(
-        variant=lambda k, v: check_choice(k, v, VARIANTS),
+        variant=check_scheme,
         p=check_probability,
         hidden=lambda k, v: check_int(k, v, 1, 4096),
         layers=lambda k, v: check_int(k, v, 2, 8),

@@ -33,8 +33,8 @@ from ..recipes import RECIPES, definition, recipe
 from .._validation import ParameterError, check_choice, check_int, check_probability
 
 __all__ = ["NAIVE_RECURRENT", "CHAPTER_SCHEMES", "SITES", "check_scheme", "elman_dropouts",
-           "scheme_definition", "sample_masks", "plot_masks", "draw_mask_sites", "mask_viewer",
-           "widgets_available"]
+           "scheme_definition", "scheme_table", "sample_masks", "plot_masks", "draw_mask_sites",
+           "mask_viewer", "widgets_available"]
 
 SITES = ("input", "between", "output", "recurrent", "weights")
 #: gal-hidden with a fresh recurrent mask every step: no library option, the counter-example
@@ -42,9 +42,13 @@ NAIVE_RECURRENT = "naive-recurrent"
 #: the schemes chapter 02 compares, in its order
 CHAPTER_SCHEMES = ("none", "zaremba-hidden", "locked-hidden", NAIVE_RECURRENT, "gal-hidden",
                    "locked-hidden+weight-drop")
-# RecurrentDropout fields the Elman model draws masks for (model sites, recurrent, weights)
-_ELMAN_FIELDS = {"model_input_dropout", "model_layer_dropout", "model_output_dropout", "locked",
-                 "recurrent_dropout", "weight_dropout"}
+#: what the naive scheme is, in the registry's words
+NAIVE_DESCRIPTION = ("gal-hidden with a fresh recurrent mask at every step (no library option; "
+                     "Bayer et al. 2013 found it harmful)")
+# RecurrentDropout fields the Elman model draws masks for: between layers, output, recurrent
+# h_{t-1}, weights (the input x_t is never masked here: see the chapter's exercise 2)
+_ELMAN_FIELDS = {"model_layer_dropout", "model_output_dropout", "locked", "recurrent_dropout",
+                 "weight_dropout"}
 
 
 def _elman_names() -> list[str]:
@@ -59,8 +63,9 @@ def _elman_names() -> list[str]:
 
 
 def check_scheme(name: str, value: Any) -> str:
-    """A scheme the Elman model can draw: a registry recipe with only its sites, or
-    :data:`NAIVE_RECURRENT` (one ``error:`` line naming the parameter otherwise)."""
+    """A scheme the Elman model can draw: a registry recipe with only its sites (between,
+    output, recurrent, weights), or :data:`NAIVE_RECURRENT` (a :class:`ParameterError` naming
+    the parameter and the choices otherwise)."""
     return check_choice(name, value, _elman_names())
 
 
@@ -83,6 +88,27 @@ def scheme_definition(scheme: str, p: float) -> dict[str, Any]:
             "dropouts": dropouts.active(), "recurrent_mask": "per step"}
 
 
+def scheme_table(schemes: list[str], p: float) -> Any:
+    """One row per scheme, computed from the registry: each masked site's rate and scope at
+    ``p`` (e.g. ``"0.2 per step"``), the description and the paper."""
+    import pandas as pd
+
+    from ..recipes import site_rates
+
+    rows = {}
+    for scheme in schemes:
+        check_scheme("scheme", scheme)
+        base = "gal-hidden" if scheme == NAIVE_RECURRENT else scheme
+        sites = {s: f"{r:g} {scope}" for s, (r, scope) in site_rates(base, p, "rnn", embedding=False).items()}
+        if scheme == NAIVE_RECURRENT:
+            sites["recurrent"] = sites["recurrent"].replace("per sequence", "per step")
+        r = RECIPES[base]
+        rows[scheme] = {"between layers": "", "output": "", "recurrent": "", "weights": "", **sites,
+                        "what": NAIVE_DESCRIPTION if scheme == NAIVE_RECURRENT else r.description,
+                        "paper": "bayer2013fast" if scheme == NAIVE_RECURRENT else (r.paper or "–")}
+    return pd.DataFrame(rows).T.rename_axis("scheme")
+
+
 def _mask(shape: tuple[int, ...], p: float, steps: int | None, g: torch.Generator | None) -> Tensor:
     """``(steps, *shape)`` keep-masks scaled by ``1/(1-p)``: fresh per step if ``steps``,
     else one mask repeated (``steps`` None → no time axis)."""
@@ -97,10 +123,9 @@ def sample_masks(
     """The masks of one forward pass of ``scheme`` at rate ``p``, each site at its recipe's
     rate and scaled by ``1/(1-rate)``.
 
-    Shapes: ``input`` ``(T, B, F)``, ``between`` ``(layers − 1, T, B, H)``, ``output``
-    ``(B, H)``, ``recurrent`` ``(layers, T, B, H)``, ``weights`` ``(layers, H, H)``. A
-    per-sequence mask is one draw expanded over ``T``; the non-recurrent sites are per step
-    unless the recipe is ``locked``.
+    Shapes: ``between`` ``(layers − 1, T, B, H)``, ``output`` ``(B, H)``, ``recurrent``
+    ``(layers, T, B, H)``, ``weights`` ``(layers, H, H)``. A per-sequence mask is one draw
+    expanded over ``T``; between layers the mask is per step unless the recipe is ``locked``.
     """
     p = check_probability("p", p)
     d, recurrent_per_step = elman_dropouts(scheme, p)
@@ -116,8 +141,6 @@ def sample_masks(
         return _mask(shape, rate, None, generator).expand(T, *shape)
 
     out: dict[str, Tensor] = {}
-    if d.model_input_dropout:
-        out["input"] = over_time(d.model_input_dropout, (B, input_size), not d.locked)
     if d.model_layer_dropout and L > 1:
         out["between"] = torch.stack([over_time(d.model_layer_dropout, (B, H), not d.locked)
                                       for _ in range(L - 1)])

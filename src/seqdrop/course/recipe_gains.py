@@ -29,7 +29,7 @@ from .records import record_finding
 from ..recipes import definition
 from ..sweep import paired_difference
 
-__all__ = ["TAGS", "SPLITS", "split_of", "gain_name", "recipe_gains", "gain_sentence",
+__all__ = ["TAGS", "SPLITS", "split_of", "recipe_key", "gain_name", "recipe_gains", "gain_sentence",
            "record_gains", "at_validated_rate", "record_gains_at_validated_rate"]
 
 COLUMNS = ["recipe", "mean", "ci_low", "ci_high", "significant", "n_seeds"]
@@ -51,11 +51,16 @@ def split_of(metric: str) -> str:
     return SPLITS[prefix]
 
 
+def recipe_key(text: str) -> str:
+    """``text`` (holding recipe names) as a record name: a compound's ``+`` → ``_and_``, any
+    other character that is not a letter, digit or ``_`` → ``_`` (``zaremba+weight-drop`` →
+    ``zaremba_and_weight_drop``)."""
+    return re.sub(r"\W", "_", text.replace("+", "_and_"))
+
+
 def gain_name(chapter: str, data: str, cell: str, recipe: str) -> str:
-    """``gain_<chapter>_<data>_<cell>_<recipe>`` as an identifier (``-`` → ``_``, a compound's
-    ``+`` → ``_and_``)."""
-    name = f"gain_{chapter}_{data}_{cell}_{recipe}".replace("+", "_and_")
-    return re.sub(r"\W", "_", name)
+    """``gain_<chapter>_<data>_<cell>_<recipe>`` as an identifier (:func:`recipe_key`)."""
+    return recipe_key(f"gain_{chapter}_{data}_{cell}_{recipe}")
 
 
 def recipe_gains(
