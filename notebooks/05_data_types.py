@@ -48,7 +48,7 @@
 # %% tags=["parameters"]
 cell = "lstm"  # "lstm" or "gru"
 hidden_size = 64  # recurrent units (the same model for every data type)
-variants = ["zaremba", "gal", "input"]  # also "weight_drop"; see recipes.VARIANTS
+variants = ["zaremba", "gal", "input-types"]  # recipes of seqdrop.recipes; also "weight-drop"
 rates = [0.25, 0.5]  # drop probabilities; the no-dropout baseline (rate 0) always runs
 text_tokens = 10_000  # leading char-PTB symbols of each split (of 5,017,482 for training)
 audio_fraction = 0.25  # share of the 2,400 FSDD training recordings
@@ -64,13 +64,13 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 # %%
 from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
                             check_positive, check_scheduler)
-from seqdrop.experiments.recipes import check_rates, check_variants
+from seqdrop.course.recipe_trials import check_rates, check_recipes
 
 fraction = dict(low=0.0, high=1.0, low_closed=False)
 globals().update(check_all({
     "cell": lambda: check_choice("cell", cell, ["lstm", "gru"]),
     "hidden_size": lambda: check_int("hidden_size", hidden_size, 1, 4096),
-    "variants": lambda: check_variants("variants", variants),
+    "variants": lambda: check_recipes("variants", variants),
     "rates": lambda: check_rates("rates", rates),
     "text_tokens": lambda: check_int("text_tokens", text_tokens, 2_000, 393_042),
     "audio_fraction": lambda: check_float("audio_fraction", audio_fraction, **fraction),
@@ -90,16 +90,17 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
+from IPython.display import display
 
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
 from seqdrop.course.rate_selection import (best_settings, effects, relative_change,
                                        transfer_gains, with_baseline)
-from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
-from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_dropouts,
-                                         recipe_grid, setting_labels)
-from seqdrop.experiments.variant_gains import record_recipe_gains
+from seqdrop.course.recipe_gains import record_gains_at_validated_rate
+from seqdrop.course.recipe_plots import best_rate_heatmap, rate_panels
+from seqdrop.course.recipe_trials import ERROR_METRIC, data_recipe, recipe_grid, setting_labels
+from seqdrop.recipes import recipe_source, recipe_table
 from seqdrop.sweep import sweep
 
 torch.set_num_threads(1)
@@ -168,36 +169,39 @@ print("text, first 80 symbols:", "".join(text.decode(text.train[:80])).replace("
 # %% [markdown]
 # ## 2. One recipe, three variants
 #
-# A *variant* says where the masks go; the *rate* is the drop probability at every site it
-# uses. The variants are published recipes of the earlier chapters, plus one that asks the
-# question of this chapter directly (the `weight_drop` variant, DropConnect on $W_{hh}$
+# A *variant* is a recipe of the library's registry (`seqdrop.recipes`): it says where the
+# masks go; the *rate* $p$ is the drop probability the recipe scales its sites by. The
+# variants are published recipes of the earlier chapters, plus one that asks the question of
+# this chapter directly (`weight-drop`, DropConnect on $W_{hh}$ alone
 # {cite}`merity2018regularizing`, is in the paper profile):
 #
-# - `zaremba`: the stack's input and output, a fresh mask at every step
-#   {cite}`zaremba2014recurrent`;
-# - `gal`: input, output and the recurrent state $h_{t-1}$, one mask per sequence
-#   {cite}`gal2016theoretically`;
-# - `input`: whole input *types* for the whole sequence. For text these are rows of the
-#   embedding table (every occurrence of a character vanishes, Gal and Ghahramani's word
+# - `zaremba`: the stack's input and output (and between layers, which a one-layer model
+#   does not have), a fresh mask at every step {cite}`zaremba2014recurrent`;
+# - `gal`: input, output and the recurrent state $h_{t-1}$, all at $p$, one mask per
+#   sequence {cite}`gal2016theoretically` (chapters 03–04 ran `gal-half-recurrent`, whose
+#   recurrent and word-type masks are at $p/2$: another recipe, with another name);
+# - `input-types`: whole input *types* for the whole sequence. For text these are rows of
+#   the embedding table (every occurrence of a character vanishes, Gal and Ghahramani's word
 #   dropout); for audio and images there is no table, so the same idea drops whole feature
 #   channels (an MFCC coefficient, a pixel column) with one mask per sequence.
 #
-# The table lists the `seqdrop.nn.RecurrentDropout` fields each variant sets, at rate 0.5.
+# The tables are computed from the registry at rate 0.5: each site's rate and how often its
+# mask is drawn, for a model that reads text (with an embedding) and one that reads
+# features; then the code of `gal`, as the registry defines it.
 
 # %%
-rows = []
-for v in variants:
-    for kind, text_input in (("text", True), ("audio, images", False)):
-        fields = recipe_dropouts(v, 0.5, text=text_input)
-        rows.append({"variant": v, "data": kind,
-                     "RecurrentDropout fields": ", ".join(f"{k}={x}" for k, x in fields.items())})
-pd.DataFrame(rows).set_index(["variant", "data"])
+for label, embedding in (("text", True), ("audio, images", False)):
+    rates_05, scopes_05 = recipe_table(variants, 0.5, cell, embedding=embedding)
+    table = rates_05.astype(str).where(rates_05 > 0, "") + " " + scopes_05
+    print(f"{label}:")
+    display(table.loc[:, (rates_05 > 0).any()])
+print(recipe_source("gal"))
 
 # %% [markdown]
 # ## 3. The sweep
 #
 # One call runs every data type × variant × rate × seed (the no-dropout baseline once per
-# data type and seed) through the trial `seqdrop.experiments.recipes.recipe`, on a local Dask cluster
+# data type and seed) through the trial `seqdrop.course.recipe_trials.data_recipe`, on a local Dask cluster
 # by default. Each training selects its best epoch on validation data and reports the
 # test error at that epoch; finished trials are stored in this run's output folder, so an
 # interrupted run resumes.
@@ -211,7 +215,7 @@ per_data = [
     {"data": "mnist-rows", "train_fraction": image_fraction},
 ]
 grid = recipe_grid([common | d for d in per_data], variants, rates)
-res = sweep(recipe, grid, seeds=seeds, scheduler=scheduler, progress=False,
+res = sweep(data_recipe, grid, seeds=seeds, scheduler=scheduler, progress=False,
             store=output_dir() / "sweeps" / "05_data_types")
 assert res.failed.empty, res.failed[["data", "variant", "rate", "error"]]
 trials = res.trials.assign(kind=lambda t: t["data"].map(KIND), setting=setting_labels)
@@ -400,10 +404,11 @@ for s in sentences:
 # %% [markdown]
 # For the course summary (chapter 10), each variant at its validation-chosen rate is also
 # recorded as a relative test gain over no dropout, in percent and paired by seed (positive:
-# the variant lowers the error).
+# the variant lowers the error), with the split (test) and the recipe's definition at that
+# rate, so that chapter 10 pools it only with the very same recipe.
 
 # %%
-record_recipe_gains(trials, chapter="05", cell=cell, labels=KIND, label="data")
+record_gains_at_validated_rate(trials, chapter="05", cell=cell, labels=KIND, label="data")
 
 # %% [markdown]
 # In this chapter we ran one recipe, three variants at two rates plus no dropout, on three
@@ -441,16 +446,16 @@ record_recipe_gains(trials, chapter="05", cell=cell, labels=KIND, label="data")
 #    figure before the heatmap.
 #    ```
 #
-# 3. **Add a variant.** Put `"weight_drop"` into `variants` (DropConnect on $W_{hh}$). It
+# 3. **Add a variant.** Put `"weight-drop"` into `variants` (DropConnect on $W_{hh}$). It
 #    leaves every input and output untouched. Predict where it lands against `gal` on audio,
-#    then run. Then write a new variant in `seqdrop.experiments.recipes.recipe_dropouts`, for example
-#    zoneout ({cite}`krueger2017zoneout`), and sweep it.
+#    then run. Then sweep a recipe of the registry these chapters have not used, for example
+#    `zoneout` ({cite}`krueger2017zoneout`), or register one of your own.
 #
 #    ```{admonition} Hint
 #    :class: dropdown
-#    A new variant is one more branch returning `RecurrentDropout` fields, e.g.
-#    `{"zoneout": p}`, and its name in `VARIANTS`; `tests/test_recipes.py` checks that
-#    every variant is valid on both cells.
+#    A new recipe is one builder in `seqdrop/recipes.py` returning `RecurrentDropout` fields
+#    under a new name, e.g. `_register("zoneout-h", ...)` returning `dict(zoneout=p)`;
+#    `tests/test_recipe_registry.py` checks that every recipe is valid on every cell.
 #    ```
 #
 # 4. **Question the scale.** Section 3 compares data types through the *relative* change
@@ -480,7 +485,7 @@ record_recipe_gains(trials, chapter="05", cell=cell, labels=KIND, label="data")
 #   per step (`zaremba`).
 # - {cite:t}`gal2016theoretically`: one mask per sequence on every connection, and dropout
 #   of whole word types in the embedding (`gal`, `input`).
-# - {cite:t}`merity2018regularizing`: DropConnect on the recurrent weights (`weight_drop`).
+# - {cite:t}`merity2018regularizing`: DropConnect on the recurrent weights (`weight-drop`).
 # - {cite:t}`krueger2017zoneout`: zoneout (exercise 3).
 # - {cite:t}`efron1993introduction`: the bootstrap behind the interval of the best rate.
 # - Data: {cite:t}`marcus1993building` (Penn Treebank), {cite:t}`jackson2018fsdd` (spoken

@@ -52,7 +52,7 @@
 # %% tags=["parameters"]
 cell = "lstm"  # "lstm" or "gru"
 hidden_size = 64  # recurrent units (the same model for every task)
-variants = ["zaremba", "gal", "weight_drop"]  # of seqdrop.experiments.recipes.VARIANTS
+variants = ["zaremba", "gal", "weight-drop"]  # recipes of seqdrop.recipes
 rates = [0.25, 0.5]  # drop probabilities; the no-dropout baseline (rate 0) always runs
 lm_tokens = 5_000  # leading PTB words of each split for training (of 929,589)
 lm_epochs = 2  # passes over the PTB slice
@@ -71,12 +71,12 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 # %%
 from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
                             check_positive, check_scheduler)
-from seqdrop.experiments.recipes import check_rates, check_variants
+from seqdrop.course.recipe_trials import check_rates, check_recipes
 
 globals().update(check_all({
     "cell": lambda: check_choice("cell", cell, ["lstm", "gru"]),
     "hidden_size": lambda: check_int("hidden_size", hidden_size, 1, 4096),
-    "variants": lambda: check_variants("variants", variants),
+    "variants": lambda: check_recipes("variants", variants),
     "rates": lambda: check_rates("rates", rates),
     "lm_tokens": lambda: check_int("lm_tokens", lm_tokens, 1_000, 73_760),
     "lm_epochs": lambda: check_int("lm_epochs", lm_epochs, 1, 1000),
@@ -105,10 +105,10 @@ from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_sunspots, persistence_forecast, sunspots_series
 from seqdrop.course.rate_selection import best_settings, effects, with_baseline
-from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
-from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_grid,
-                                         setting_labels)
-from seqdrop.experiments.variant_gains import record_recipe_gains
+from seqdrop.course.recipe_gains import record_gains_at_validated_rate
+from seqdrop.course.recipe_plots import best_rate_heatmap, rate_panels
+from seqdrop.course.recipe_trials import ERROR_METRIC, data_recipe, recipe_grid, setting_labels
+from seqdrop.recipes import recipe_table
 from seqdrop.sweep import mean_ci, sweep
 
 torch.set_num_threads(1)
@@ -164,13 +164,18 @@ print(fc, f"| test RMSE of persistence: {persistence_rmse:.2f}")
 # ## 2. The sweep: three tasks, one recipe
 #
 # Every task uses the same 64-unit LSTM, Adam at the same learning rate and batch size, and
-# the same variants (`zaremba`: fresh masks on the input and output at every step
-# {cite}`zaremba2014recurrent`; `gal`: one mask per sequence on input, output and
-# $h_{t-1}$ {cite}`gal2016theoretically`; `weight_drop`: DropConnect on $W_{hh}$
-# {cite}`merity2018regularizing`) at the same rates. What differs is what the model reads,
+# the same variants, recipes of the registry `seqdrop.recipes` (`zaremba`: fresh masks on the
+# input and output at every step {cite}`zaremba2014recurrent`; `gal`: one mask per sequence
+# on input, output and $h_{t-1}$, all at the rate {cite}`gal2016theoretically`;
+# `weight-drop`: DropConnect on $W_{hh}$ alone {cite}`merity2018regularizing`; the table
+# below is computed from the registry at rate 0.5) at the same rates. What differs is what the model reads,
 # how long it trains (the language model overfits a small PTB slice within two epochs),
 # and the metric: each training keeps its best epoch on validation data and reports the test
 # metric there.
+
+# %%
+rates_06, scopes_06 = recipe_table(variants, 0.5, cell)
+(rates_06.astype(str).where(rates_06 > 0, "") + " " + scopes_06).loc[:, (rates_06 > 0).any()]
 
 # %%
 common = dict(cell=cell, hidden_size=hidden_size, embedding_size=64, lr=lr,
@@ -182,7 +187,7 @@ per_task = [
     {"data": "sunspots", "window": window, "epochs": forecast_epochs},
 ]
 grid = recipe_grid([common | t for t in per_task], variants, rates)
-res = sweep(recipe, grid, seeds=seeds, scheduler=scheduler, progress=False,
+res = sweep(data_recipe, grid, seeds=seeds, scheduler=scheduler, progress=False,
             store=output_dir() / "sweeps" / "06_tasks")
 assert res.failed.empty, res.failed[["data", "variant", "rate", "error"]]
 trials = res.trials.assign(task=lambda t: t["data"].map(TASK), setting=setting_labels)
@@ -256,7 +261,7 @@ win = winners.set_index("task")
 lm, cls, fcst = (win.loc[t] for t in TASKS)
 none_fc = trials[(trials["data"] == "sunspots") & (trials["variant"] == "none")]
 fc_rmse = mean_ci(none_fc["test_error"])
-wd_lm = task_eff["language modelling"].filter(like="weight_drop", axis=0)
+wd_lm = task_eff["language modelling"].filter(like="weight-drop", axis=0)
 lm_half = task_eff["language modelling"].loc[[f"zaremba {max(rates):g}", f"gal {max(rates):g}"]]
 lm_sure = lm_half[lm_half["lower"]]
 sentences = [
@@ -309,10 +314,11 @@ for s in sentences:
 # %% [markdown]
 # For the course summary (chapter 10), each variant at its validation-chosen rate is also
 # recorded per task as a relative test gain over no dropout, in percent and paired by seed
-# (positive: the variant lowers the perplexity, error or RMSE).
+# (positive: the variant lowers the perplexity, error or RMSE), with its split (test) and the
+# recipe's definition at that rate.
 
 # %%
-record_recipe_gains(trials, chapter="06", cell=cell, labels=TASK, label="task")
+record_gains_at_validated_rate(trials, chapter="06", cell=cell, labels=TASK, label="task")
 
 # %% [markdown]
 # In this chapter we built a forecasting task without look-ahead, trained one LSTM with one
@@ -373,7 +379,7 @@ record_recipe_gains(trials, chapter="06", cell=cell, labels=TASK, label="task")
 #
 # - {cite:t}`zaremba2014recurrent`: dropout on the non-recurrent connections (`zaremba`).
 # - {cite:t}`gal2016theoretically`: one mask per sequence on every connection (`gal`).
-# - {cite:t}`merity2018regularizing`: DropConnect on the recurrent weights (`weight_drop`).
+# - {cite:t}`merity2018regularizing`: DropConnect on the recurrent weights (`weight-drop`).
 # - {cite:t}`efron1993introduction`: the bootstrap behind the interval of the best rate.
 # - Data: {cite:t}`marcus1993building` (Penn Treebank), {cite:t}`jackson2018fsdd` (spoken
 #   digits), {cite:t}`andrews1985data` (monthly sunspot numbers; source: WDC-SILSO, Royal

@@ -58,7 +58,7 @@ fractions = [0.25, 0.5, 1.0]  # shares of the PTB training slice used for traini
 max_tokens = 3_000  # leading PTB words of each split (None: the 929,589-word corpus)
 hidden_sizes = [32, 64, 128]  # LSTM units (one layer, 64-dimensional word vectors)
 rates = [0.3, 0.6]  # drop probabilities; no dropout (rate 0) always runs
-variant = "zaremba"  # of seqdrop.experiments.recipes.VARIANTS: where the masks go
+variant = "zaremba"  # a recipe of seqdrop.recipes: where the masks go
 epochs = 2  # passes over the whole slice (a share f makes epochs / f over its part)
 lr = 0.01  # Adam learning rate (best epoch chosen on validation)
 batch_size = 8  # parallel streams per step
@@ -66,8 +66,8 @@ eval_batches = 2  # validation/test windows of batch_size × 35 words (None: who
 bench_device = "cpu"  # "cpu" or "cuda" for the speed and memory measurements
 bench_threads = 1  # torch CPU threads while timing
 bench_shapes = ["20x200x35"]  # batch x hidden x steps of the step-loop vs fused table
-bench_variants = ["dropout (Zaremba)", "weight drop", "Gal recurrent, seq", "Semeniuta",
-                  "zoneout"]  # of seqdrop.benchmark.VARIANTS
+bench_recipes = ["zaremba", "weight-drop", "gal", "semeniuta",
+                 "zoneout"]  # recipes of seqdrop.recipes, timed at p = 0.5
 growth_hidden = [64, 128, 256]  # hidden sizes of the growth fit (steps: 35)
 growth_steps = [16, 32, 64]  # sequence lengths of the growth fit (hidden: 128)
 bench_repeats = 3  # interleaved timing rounds (medians reported)
@@ -77,10 +77,13 @@ scheduler = None  # None: local Dask cluster; "serial"; or tcp://host:8786
 check_claims = True  # assert every claim of the text (the smoke profile turns this off)
 
 # %%
-from seqdrop.benchmark import VARIANTS as BENCH_VARIANTS, parse_shapes
+from seqdrop.benchmark import parse_shapes
 from seqdrop.course import (ParameterError, check_all, check_bool, check_choice,
                             check_float, check_int, check_positive, check_scheduler)
-from seqdrop.experiments.recipes import VARIANTS as RECIPES, check_rates
+from seqdrop.course.recipe_trials import check_rates
+from seqdrop.recipes import RECIPES
+
+DROPOUT_RECIPES = [name for name in RECIPES if name != "none"]
 
 
 def check_sizes(name, value, check):
@@ -118,7 +121,7 @@ globals().update(check_all({
         "max_tokens", max_tokens, 2_000, 929_589),
     "hidden_sizes": lambda: check_sizes("hidden_sizes", hidden_sizes, count(1, 4096)),
     "rates": lambda: check_rates("rates", rates),
-    "variant": lambda: check_choice("variant", variant, list(RECIPES[1:])),
+    "variant": lambda: check_choice("variant", variant, DROPOUT_RECIPES),
     "epochs": lambda: check_int("epochs", epochs, 1, 1000),
     "lr": lambda: check_positive("lr", lr),
     "batch_size": lambda: check_int("batch_size", batch_size, 1, 1024),
@@ -127,8 +130,7 @@ globals().update(check_all({
     "bench_device": lambda: check_choice("bench_device", bench_device, ["cpu", "cuda"]),
     "bench_threads": lambda: check_int("bench_threads", bench_threads, 1, 256),
     "bench_shapes": lambda: check_shapes("bench_shapes", bench_shapes),
-    "bench_variants": lambda: check_names("bench_variants", bench_variants,
-                                          BENCH_VARIANTS),
+    "bench_recipes": lambda: check_names("bench_recipes", bench_recipes, DROPOUT_RECIPES),
     "growth_hidden": lambda: check_sizes("growth_hidden", growth_hidden,
                                          count(1, 8192)),
     "growth_steps": lambda: check_sizes("growth_steps", growth_steps,
@@ -153,7 +155,8 @@ from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
 from seqdrop.course import scale
-from seqdrop.experiments.recipes import recipe
+from seqdrop.course.recipe_trials import data_recipe
+from seqdrop.recipes import recipe
 from seqdrop.course.equal_params import lm_param_count
 from seqdrop.sweep import sweep
 
@@ -161,8 +164,8 @@ torch.set_num_threads(1)
 setup_figures()
 pd.set_option("display.precision", 3)
 seeds = list(range(base_seed, base_seed + n_seeds))
-STEP_LOOP = [v for v in bench_variants if not benchmark.VARIANTS[v].fusable]
-FUSED = [v for v in bench_variants if benchmark.VARIANTS[v].fusable]
+STEP_LOOP = [v for v in bench_recipes if not benchmark.runs_fused("LSTM", v)]
+FUSED = [v for v in bench_recipes if benchmark.runs_fused("LSTM", v)]
 
 
 def claim(condition: bool, sentence: str) -> str:
@@ -209,7 +212,7 @@ pd.DataFrame(
 # ## 2. The sweep
 #
 # One call runs every cell × rate × seed (no dropout once per cell and seed) through
-# `seqdrop.experiments.recipes.recipe`. Each training keeps its best epoch on validation
+# `seqdrop.course.recipe_trials.data_recipe`. Each training keeps its best epoch on validation
 # perplexity and reports the test perplexity there; finished trials are stored in this
 # run's output folder, so an interrupted run resumes.
 
@@ -218,7 +221,7 @@ grid = scale.scale_grid(fractions, hidden_sizes, rates, variant=variant, cell="l
                         embedding_size=64, max_tokens=max_tokens, bptt=35,
                         epochs=epochs, max_eval_batches=eval_batches,
                         batch_size=batch_size, optimizer="adam", lr=lr, clip=1.0)
-res = sweep(recipe, grid, seeds=seeds, scheduler=scheduler, progress=False,
+res = sweep(data_recipe, grid, seeds=seeds, scheduler=scheduler, progress=False,
             store=output_dir() / "sweeps" / "07_scale")
 assert res.failed.empty, res.failed[["train_fraction", "hidden_size", "rate", "error"]]
 trials = res.trials
@@ -302,14 +305,15 @@ trends = pd.DataFrame(trend_rows)
 trends
 
 # %% [markdown]
-# ## 5. What a variant costs: step loop against fused kernels
+# ## 5. What a recipe costs: step loop against fused kernels
 #
 # PyTorch runs `nn.LSTM` and `nn.GRU` as fused kernels (oneDNN or ATen on CPU, cuDNN on
-# CUDA). A variant that only masks what enters or leaves the stack, or the weights once
+# CUDA). A recipe that only masks what enters or leaves the stack, or the weights once
 # per forward pass (weight drop {cite}`merity2018regularizing`), keeps those kernels. A
-# variant that changes the recurrence inside every step (Gal's per-sequence recurrent
+# recipe that changes the recurrence inside every step (Gal's per-sequence recurrent
 # masks, Semeniuta's update dropout, zoneout) needs seqdrop's step loop.
-# `seqdrop.benchmark` times each variant next to fused torch *in the same process*,
+# `seqdrop.benchmark` times each recipe of the registry (`bench_recipes`, at $p = 0.5$)
+# next to fused torch *in the same process*,
 # pairs every measurement with a baseline measurement taken right next to it, and
 # reports the median ratio over rounds (1.0 = as fast as fused); this is the code behind
 # `benchmarks/bench_rnn.py`, whose table in `benchmarks/README.md` the cell below
@@ -319,11 +323,11 @@ trends
 torch.set_num_threads(bench_threads)
 rows = [r for cell in ("LSTM", "GRU") for b, h, t in bench_shapes
         for r in benchmark.bench_shape(cell, b, h, t, device=bench_device,
-                                       variants=["none", *bench_variants],
+                                       recipes=["none", *bench_recipes],
                                        repeats=bench_repeats, inner=2)]
 speed = pd.DataFrame(rows)
-speed.set_index(["cell", "variant"])[["path", "step_ms", "tokens_per_s", "step_ratio",
-                                      "recurrent_ratio"]]
+speed.set_index(["cell", "recipe"])[["path", "step_ms", "tokens_per_s", "step_ratio",
+                                     "recurrent_ratio"]]
 
 # %% [markdown]
 # ## 6. How the cost grows with the hidden size and the sequence length
@@ -339,24 +343,24 @@ speed.set_index(["cell", "variant"])[["path", "step_ms", "tokens_per_s", "step_r
 # %%
 growth_shapes = ([("hidden", 20, h, 35) for h in growth_hidden]
                  + [("steps", 20, 128, t) for t in growth_steps])
-names = [benchmark.BASELINE, "none", *bench_variants]
+names = [benchmark.BASELINE, "none", *bench_recipes]
 timing, memory = [], []
 for axis, b, h, t in growth_shapes:
     for r in benchmark.bench_shape("LSTM", b, h, t, device=bench_device,
-                                   variants=names[1:], repeats=bench_repeats, inner=1,
+                                   recipes=names[1:], repeats=bench_repeats, inner=1,
                                    whole_step=False):
         timing.append(r | {"axis": axis})
     memory += [benchmark.memory_use("LSTM", b, h, t, v, device=bench_device)
                | {"axis": axis} for v in names]
 growth = pd.DataFrame(timing).merge(pd.DataFrame(memory),
                                     on=["axis", "cell", "batch", "hidden", "seq_len",
-                                        "variant"])
+                                        "recipe"])
 growth["path"] = growth["path"].replace({"baseline": "fused"})
 
 fig, axes = plt.subplots(1, 2, figsize=(7, 3), sharey=True)
 for ax, (axis, x) in zip(axes, (("hidden", "hidden"), ("steps", "seq_len"))):
-    part = growth[(growth["axis"] == axis) & (growth["variant"] != benchmark.BASELINE)]
-    sns.lineplot(part, x=x, y="recurrent_ratio", hue="variant", style="path",
+    part = growth[(growth["axis"] == axis) & (growth["recipe"] != benchmark.BASELINE)]
+    sns.lineplot(part, x=x, y="recurrent_ratio", hue="recipe", style="path",
                  marker="o", ax=ax, legend=ax is axes[1])
     ax.axhline(1, color="grey", lw=0.8)
     ax.set(xscale="log", xlabel="hidden units" if axis == "hidden" else "steps",
@@ -374,7 +378,7 @@ plt.show()
 fig, axes = plt.subplots(1, 2, figsize=(7, 3), sharey=True)
 for ax, (axis, x) in zip(axes, (("hidden", "hidden"), ("steps", "seq_len"))):
     part = growth[growth["axis"] == axis]
-    sns.lineplot(part, x=x, y="saved_mb", hue="variant", style="path", marker="o",
+    sns.lineplot(part, x=x, y="saved_mb", hue="recipe", style="path", marker="o",
                  ax=ax, legend=ax is axes[1])
     ax.set(xscale="log", yscale="log", ylabel="activation memory (MiB)",
            xlabel="hidden units" if axis == "hidden" else "steps")
@@ -392,12 +396,12 @@ def slopes(part: pd.DataFrame, x: str) -> pd.Series:
                       for y in ("recurrent_ms", "saved_mb")})
 
 
-fits = pd.concat({axis: growth[growth["axis"] == axis].groupby("variant", sort=False)
+fits = pd.concat({axis: growth[growth["axis"] == axis].groupby("recipe", sort=False)
                   .apply(slopes, x=x, include_groups=False)
                   for axis, x in (("hidden", "hidden"), ("steps", "seq_len"))}, axis=1)
-mem_ratio = (growth.pivot_table(index=["axis", "hidden", "seq_len"], columns="variant",
+mem_ratio = (growth.pivot_table(index=["axis", "hidden", "seq_len"], columns="recipe",
                                 values="saved_mb")
-             .div(growth[growth["variant"] == benchmark.BASELINE]
+             .div(growth[growth["recipe"] == benchmark.BASELINE]
                   .set_index(["axis", "hidden", "seq_len"])["saved_mb"], axis=0))
 fits
 
@@ -416,18 +420,18 @@ findings = {
     "scale_benefit_per_data_doubling": (by_data, claim(
         by_data["high"] > 0,
         "At this scale the classic data trend does not appear: the benefit changes by "
-        f"{interval(by_data['slope'], by_data['low'], by_data['high'])} points per "
-        "doubling of the training share, an interval that reaches above zero, so there is "
+        f"{interval(by_data['slope'], by_data['low'], by_data['high'])} percentage points "
+        "of relative improvement per doubling of the training share, an interval that reaches above zero, so there is "
         "no evidence that dropout helps less with more data.")),
     "scale_benefit_per_model_doubling": (by_model, claim(
         by_model["low"] < 0,
         "Nor does the model trend: the benefit changes by "
-        f"{interval(by_model['slope'], by_model['low'], by_model['high'])} points per "
-        "doubling of the hidden units, an interval that reaches below zero, so there is "
+        f"{interval(by_model['slope'], by_model['low'], by_model['high'])} percentage "
+        "points of relative improvement per doubling of the hidden units, an interval that reaches below zero, so there is "
         "no evidence that dropout helps more in a bigger model.")),
 }
 for name, (row, sentence) in findings.items():
-    record_finding(name, row["slope"], row["low"], row["high"], unit="points/doubling",
+    record_finding(name, row["slope"], row["low"], row["high"], unit="%-points/doubling",
                    n_seeds=int(row["n"]), claim=sentence, source="07 trend table")
 cells = [claim(n_helps >= 1 and n_hurts == 0,
                f"The rate chosen on validation lowers the test perplexity beyond noise in "
@@ -439,13 +443,13 @@ cells = [claim(n_helps >= 1 and n_hurts == 0,
 # %%
 loop = growth[growth["path"] == "step loop"]
 by_size = loop[loop["axis"] == "hidden"].groupby("hidden")["recurrent_ratio"].mean()
-weight_drop = [v for v in names[1:] if "weight_dropout" in benchmark.VARIANTS[v].kwargs]
+weight_drop = [v for v in names[1:] if recipe(v, 0.5, "lstm").weight_dropout > 0]
 steps_fit = fits["steps"]["saved_mb slope"]
 plain_fit = steps_fit.drop(weight_drop)
 cost = [
     claim(float(loop["recurrent_ratio"].median()) < 1,
           "seqdrop's step loop runs the LSTM stack slower than fused nn.LSTM: the median "
-          f"ratio over the step-loop variants and shapes of section 6 is "
+          f"ratio over the step-loop recipes and shapes of section 6 is "
           f"{loop['recurrent_ratio'].median():.2f}."),
     claim(by_size.iloc[-1] > by_size.iloc[0],
           "The gap narrows as the hidden size grows: the mean step-loop ratio is "
@@ -453,7 +457,7 @@ cost = [
           f"at {by_size.index[-1]}."),
     claim(bool(plain_fit.between(0.85, 1.05).all())
           and bool((steps_fit[weight_drop] < plain_fit.min()).all()),
-          "Activation memory grows in proportion to the sequence length for every variant "
+          "Activation memory grows in proportion to the sequence length for every recipe "
           f"that leaves the weights alone (log-log slopes {plain_fit.min():.2f}–"
           f"{plain_fit.max():.2f}); weight drop grows more slowly, because its dropped "
           "copy of the recurrent weights does not depend on the length."),

@@ -41,7 +41,7 @@
 # - weigh MC averaging's change in perplexity against its cost in CPU seconds;
 # - test whether predictive entropy flags out-of-distribution inputs.
 #
-# **Prerequisites and run time.** Chapters 03 (Gal's variant) and 06 (the forecasting task).
+# **Prerequisites and run time.** Chapters 03 (Gal's recipe) and 06 (the forecasting task).
 # Run time: smoke about 15 s; course profile (the defaults: 3 seeds × 3 trained models, each
 # evaluated with up to 64 MC passes) about 2.5–3 minutes on 2 idle cores (two workers with
 # one thread each), estimated from the 280 CPU-seconds it took on a shared machine; paper
@@ -52,7 +52,7 @@
 # %% tags=["parameters"]
 cell = "lstm"  # "lstm" or "gru"
 hidden_size = 64  # recurrent units (every model)
-variant = "gal"  # dropout recipe of seqdrop.experiments.recipes.VARIANTS (not "none")
+variant = "gal"  # a dropout recipe of seqdrop.recipes (not "none")
 rate = 0.25  # drop probability of the recipe
 n_samples = 64  # MC passes for the classifier and the forecaster
 classify_data = "mnist-rows"  # "mnist-rows", "fsdd-mfcc" or "digits-rows"
@@ -73,12 +73,12 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 # %%
 from seqdrop.course import (check_all, check_bool, check_choice, check_float, check_int,
                             check_probability, check_scheduler)
-from seqdrop.experiments.recipes import VARIANTS
+from seqdrop.recipes import RECIPES
 
 globals().update(check_all({
     "cell": lambda: check_choice("cell", cell, ["lstm", "gru"]),
     "hidden_size": lambda: check_int("hidden_size", hidden_size, 1, 4096),
-    "variant": lambda: check_choice("variant", variant, list(VARIANTS[1:])),
+    "variant": lambda: check_choice("variant", variant, [n for n in RECIPES if n != "none"]),
     "rate": lambda: check_float("rate", rate, 0.0, 0.95, low_closed=False),
     "n_samples": lambda: check_int("n_samples", n_samples, 2, 100_000),
     "classify_data": lambda: check_choice("classify_data", classify_data,
@@ -137,7 +137,7 @@ def finding(name: str, values, sentence: str, unit: str = "") -> str:
     """Record a finding (mean and 95% CI over seeds) with the sentence that states it."""
     m, lo, hi, n = mean_ci(list(values))
     record_finding(f"mc_{name}", m, lo, hi, claim=sentence, unit=unit, n_seeds=n,
-                   tags={"cell": cell, "variant": variant})
+                   tags={"cell": cell, "recipe": variant})
     found.append({"finding": f"mc_{name}", "mean": m, "95% CI": f"[{lo:.3g}, {hi:.3g}]",
                   "unit": unit, "seeds": n})
     return sentence

@@ -51,7 +51,7 @@ formula_p = 0.3  # drop probability of the formula check in answer 6, in (0, 1)
 
 # %%
 from seqdrop.course import check_all, check_float
-from seqdrop.course.findings import check_run_dir
+from seqdrop.course.run_findings import check_run_dir
 
 globals().update(check_all({
     "run_dir": lambda: check_run_dir("run_dir", run_dir),
@@ -66,7 +66,7 @@ from IPython.display import Markdown, display
 
 from seqdrop.course import record, savefig, setup_figures
 from seqdrop.course.faq import answer_faq, formula_check
-from seqdrop.course.findings import (CHAPTERS, findings_markdown, load_findings, multiplicity,
+from seqdrop.course.run_findings import (CHAPTERS, findings_markdown, load_findings, multiplicity,
                                      plot_gains, pool_gains, verdict_counts)
 
 setup_figures()

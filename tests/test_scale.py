@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from seqdrop.course import scale
-from seqdrop.experiments.recipes import recipe
+from seqdrop.course.recipe_trials import data_recipe
 from seqdrop.sweep import SweepError, expand_grid
 
 FRACTIONS, HIDDEN, RATES, SEEDS = (0.25, 0.5, 1.0), (64, 256), (0.25, 0.5), (0, 1, 2, 3)
@@ -47,8 +47,8 @@ def test_scale_grid_is_a_valid_recipe_grid():
     assert {c["data"] for c in configs} == {"ptb-word"}
     assert {(c["variant"], c["rate"]) for c in configs} == {("none", 0.0), ("zaremba", 0.25), ("zaremba", 0.5)}
     for c in configs:
-        assert set(c) <= set(recipe.defaults)
-        for key, check in recipe.checks.items():
+        assert set(c) <= set(data_recipe.defaults)
+        for key, check in data_recipe.checks.items():
             if key in c:
                 check(key, c[key])
     with pytest.raises(SweepError):

@@ -1,7 +1,7 @@
 """The source article's FAQ, answered from a course run's findings.
 
 Each answer is computed text: it cites the means, 95% intervals and seed counts recorded by
-the chapters (:class:`~seqdrop.course.findings.RunFindings`), says where the evidence
+the chapters (:class:`~seqdrop.course.run_findings.RunFindings`), says where the evidence
 contradicts the article, and names the notebooks to run where a finding is missing.
 
 A null is never a contradiction: a gain whose interval holds zero is "not shown at course
@@ -9,7 +9,7 @@ scale", stated with its interval beside the full-scale evidence (a recorded full
 the run folder where there is one, else the published runs of :mod:`seqdrop.presets`).
 Test and validation gains are counted apart, compounds keep their compound names, and the
 count of "beyond noise" verdicts comes with the number chance alone would give
-(:func:`~seqdrop.course.findings.multiplicity`).
+(:func:`~seqdrop.course.run_findings.multiplicity`).
 
 Chapters: 10.
 """
@@ -26,7 +26,7 @@ import torch
 
 from ..dropout import dropout
 from ..presets import PRESETS
-from .findings import RunFindings, multiplicity, recipe_label
+from .run_findings import RunFindings, multiplicity, recipe_label
 
 __all__ = ["QUESTIONS", "Answer", "answer_faq", "formula_check"]
 

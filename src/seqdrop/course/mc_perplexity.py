@@ -30,12 +30,11 @@ from torch import Tensor, nn
 from .._validation import check_int
 from ..data import LMCorpus, batchify, lm_batches
 from ..models import RNNLanguageModel
-from ..nn import RecurrentDropout, mc_dropout
-from ..experiments.recipes import recipe_dropouts
+from ..nn import mc_dropout
 from ..sweep import trial_function
 from ..trials import TRAIN_CHECKS, TRAIN_DEFAULTS, fit_trial, ptb_corpus
 from ..utils import seed_everything
-from .uncertainty import _COMMON, _COMMON_CHECKS, sample_counts
+from .uncertainty import _COMMON, _COMMON_CHECKS, _recipe, sample_counts
 
 __all__ = ["token_log_probs", "mc_perplexity", "mc_lm"]
 
@@ -87,7 +86,7 @@ def _timed_passes(model: nn.Module, stream: Tensor, n: int, kw: dict[str, Any]) 
     checks=dict(**_COMMON_CHECKS, embedding_size=lambda k, v: check_int(k, v, 1),
                 bptt=lambda k, v: check_int(k, v, 1), max_tokens=lambda k, v: None if v is None else check_int(k, v, 2),
                 eval_batches=lambda k, v: check_int(k, v, 1), **TRAIN_CHECKS),
-    validate=lambda c: RecurrentDropout(**recipe_dropouts(c["variant"], c["rate"], text=True)),
+    validate=lambda c: _recipe(c, text=True),
 )
 def mc_lm(config: dict[str, Any]) -> dict[str, Any]:
     """PTB word model: test perplexity with weight scaling (``ws_ppl``) and with the MC average
@@ -100,7 +99,7 @@ def mc_lm(config: dict[str, Any]) -> dict[str, Any]:
     data = LMCorpus(full.train[:n], full.valid, full.test, full.vocab, name=full.name)
     seed_everything(c["seed"])
     model = RNNLanguageModel(data.vocab_size, c["embedding_size"], c["hidden_size"], 1, c["cell"],
-                             dropouts=RecurrentDropout(**recipe_dropouts(c["variant"], c["rate"], text=True)))
+                             dropouts=_recipe(c, text=True))
     result = fit_trial(model, data, c, bptt=c["bptt"])
     kw = dict(bptt=c["bptt"], max_batches=c["eval_batches"])
     model.eval()

@@ -169,8 +169,8 @@ def record_gains_at_validated_rate(
     ``labels`` maps a data set to the chapter's name for it, ``tasks`` to its task
     (``"lm"`` models read word or character ids: their recipes include embedding dropout),
     ``error_metric`` to what its error means (default: those of the data trial,
-    :data:`seqdrop.experiments.recipes.DATA` and ``ERROR_METRIC``)."""
-    from ..experiments.recipes import DATA, ERROR_METRIC
+    :data:`seqdrop.course.recipe_trials.DATA` and ``ERROR_METRIC``)."""
+    from .recipe_trials import DATA, ERROR_METRIC
 
     tasks, error_metric = tasks or DATA, error_metric or ERROR_METRIC
     rows = []

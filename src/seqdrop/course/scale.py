@@ -3,7 +3,7 @@
 The classic observation (Srivastava et al. 2014, §7.5 on data-set size; Zaremba et al. 2014,
 whose best rate rises from 0 for 200 units to 0.5 for 650 and 0.65 for 1500) is that dropout
 helps less as the training set grows and more as the model grows. Here a word-level PTB
-language model (:func:`seqdrop.experiments.recipes.recipe`) is trained at every (training fraction,
+language model (:func:`seqdrop.course.recipe_trials.data_recipe`) is trained at every (training fraction,
 hidden size) cell of a grid, at several drop rates and seeds:
 
 - :func:`scale_grid` builds the sweep grid;
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .rate_selection import best_settings, relative_change, with_baseline
-from ..experiments.recipes import recipe_grid
+from .recipe_trials import recipe_grid
 from ..sweep import SweepError, mean_ci
 
 __all__ = ["SIZES", "scale_grid", "benefits", "best_rates", "chosen_benefits", "benefit_trend"]
@@ -38,7 +38,7 @@ SIZES = ("train_fraction", "hidden_size")
 def scale_grid(fractions: Sequence[float], hidden_sizes: Sequence[int], rates: Sequence[float], *,
                variant: str = "zaremba", epochs: int = 1, equal_steps: bool = True,
                **common: Any) -> list[dict[str, Any]]:
-    """A :func:`~seqdrop.experiments.recipes.recipe` grid on word-level PTB: every fraction ×
+    """A :func:`~seqdrop.course.recipe_trials.data_recipe` grid on word-level PTB: every fraction ×
     hidden size, no dropout once and ``variant`` at every rate; ``common`` holds the other
     recipe keys.
 

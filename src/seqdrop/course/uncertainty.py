@@ -1,7 +1,7 @@
 """Monte-Carlo dropout against weight scaling on a trained model: the trials of chapter 08.
 
 Each trial trains one of the suite's models with a dropout recipe
-(:func:`seqdrop.experiments.recipes.recipe_dropouts`), then predicts the test split twice: once with
+(a recipe of :mod:`seqdrop.recipes`), then predicts the test split twice: once with
 the deterministic eval-mode network (*weight scaling*, Srivastava et al. 2014 §4) and once
 as the average of ``n_samples`` passes with dropout kept on (*MC dropout*, Gal &
 Ghahramani 2016, eq. 8, through :func:`seqdrop.nn.mc_dropout`). Both predictions come from
@@ -38,7 +38,7 @@ from .._validation import check_choice, check_float, check_int
 from ..data import SequenceSplit, load_sunspots
 from ..models import SequenceClassifier, SequenceRegressor
 from ..nn import RecurrentDropout, mc_dropout
-from ..experiments.recipes import VARIANTS, recipe_dropouts
+from ..recipes import RECIPES, recipe
 from ..sweep import trial_function
 from ..trials import TRAIN_CHECKS, TRAIN_DEFAULTS, fit_trial, sequence_data, train_subset
 from ..utils import seed_everything
@@ -92,12 +92,14 @@ def noise_like(split: SequenceSplit, reference: SequenceSplit, generator: torch.
 
 
 def _recipe(config: dict[str, Any], *, text: bool) -> RecurrentDropout:
-    return RecurrentDropout(**recipe_dropouts(config["variant"], config["rate"], text=text))
+    """Registry recipe ``variant`` at ``rate`` for the config's cell; ``text``: the model has a
+    word embedding."""
+    return recipe(config["variant"], config["rate"], config["cell"], embedding=text)
 
 
 _COMMON = dict(variant="gal", rate=0.25, cell="lstm", hidden_size=64, n_samples=64)
 _COMMON_CHECKS = dict(
-    variant=lambda k, v: check_choice(k, v, VARIANTS), rate=lambda k, v: check_float(k, v, 0.0, 0.95),
+    variant=lambda k, v: check_choice(k, v, list(RECIPES)), rate=lambda k, v: check_float(k, v, 0.0, 0.95),
     cell=lambda k, v: check_choice(k, v, ["lstm", "gru"]), hidden_size=lambda k, v: check_int(k, v, 1),
     n_samples=lambda k, v: check_int(k, v, 2, 100_000))
 

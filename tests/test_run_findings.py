@@ -1,4 +1,4 @@
-"""Findings across a course run: recipe gains, run-folder discovery, the table, the FAQ."""
+"""Findings across a course run (seqdrop.course.run_findings, faq): recipe gains pooled by definition, run-folder discovery, the table, the FAQ."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ import pytest
 from seqdrop.course.records import FINDING_KIND
 from seqdrop.errors import ParameterError
 from seqdrop.course.faq import QUESTIONS, answer_faq, formula_check
-from seqdrop.course.findings import (
+from seqdrop.course.run_findings import (
     RUN_DIR_ENV,
     FindingsError,
     check_run_dir,
@@ -289,3 +289,11 @@ def test_multiplicity_counts_chance_verdicts():
     m = multiplicity(pd.DataFrame(edge))
     assert m.loc["test", "intervals excluding 0"] == 1
     assert m.loc["test", "after Benjamini–Hochberg (q = 0.05)"] == 0
+
+
+def test_reading_findings_back_leaves_the_record_helper_alone():
+    """The module's name must not shadow seqdrop.course.findings (the records helper)."""
+    import seqdrop.course
+    import seqdrop.course.faq  # noqa: F401  (imports run_findings)
+
+    assert callable(seqdrop.course.findings)
