@@ -16,6 +16,31 @@ def test_masked_path_without_masks_equals_the_fused_rnn():
     assert torch.allclose(model.masked_states(x.transpose(0, 1), {}), fused, atol=1e-5)
 
 
+@pytest.mark.parametrize("variant", ["between", "locked", "weight_drop"])
+def test_fused_layers_compute_the_step_loop_under_the_variant_masks(variant):
+    """Layers with no recurrent mask run torch's fused kernel: the same states (and gradients)
+    as the reference step loop under the same between-layer and weight masks."""
+    from seqdrop.nn.reference import recurrence
+
+    torch.manual_seed(0)
+    model = ElmanClassifier(5, 8, 3, 2, variant=variant, p=0.4)
+    x = torch.randn(7, 4, 5)
+    masks = sample_masks(variant, 0.4, steps=7, batch=4, input_size=5, hidden=8,
+                         generator=torch.Generator().manual_seed(2))
+    fused = model.masked_states(x, masks)
+    h = x
+    for layer in range(2):
+        if layer:
+            h = h * masks["between"][0]
+        w = masks.get("weights")
+        h, _, _ = recurrence("rnn_tanh", h, torch.zeros(4, 8), model._weights(layer),
+                             weight_mask=None if w is None else w[layer])
+    assert torch.allclose(fused, h, atol=1e-5)
+    g_fused = torch.autograd.grad(fused.sum(), model.rnn.weight_hh_l0)[0]
+    g_loop = torch.autograd.grad(h.sum(), model.rnn.weight_hh_l0)[0]
+    assert torch.allclose(g_fused, g_loop, atol=1e-5)
+
+
 @pytest.mark.parametrize("variant", ["between", "locked", "recurrent_step", "gal", "weight_drop"])
 def test_variants_train_with_masks_and_evaluate_without(variant):
     torch.manual_seed(0)

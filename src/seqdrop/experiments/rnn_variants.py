@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 import torch
-from torch import Tensor, nn
+from torch import Tensor, _VF, nn
 
 from .mask_sites import VARIANTS, sample_masks
 from ..nn.reference import recurrence
@@ -63,9 +63,15 @@ class ElmanClassifier(nn.Module):
                 h = h * masks["between"][layer - 1]
             rec = masks.get("recurrent")
             weights = masks.get("weights")
+            if rec is None:  # no mask inside the recurrence: torch's fused kernel, same equations
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer)
+                if weights is not None:
+                    w_hh = w_hh * weights[layer]  # DropConnect: one mask for the sequence
+                h, _ = _VF.rnn_tanh(h, zeros[None], [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0,
+                                    False, False, False)
+                continue
             h, _, _ = recurrence(
-                "rnn_tanh", h, zeros, self._weights(layer),
-                recurrent_mask=None if rec is None else list(rec[layer]),
+                "rnn_tanh", h, zeros, self._weights(layer), recurrent_mask=list(rec[layer]),
                 weight_mask=None if weights is None else weights[layer])
         return h
 
