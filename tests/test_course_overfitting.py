@@ -140,6 +140,16 @@ def test_mlp_regime_trial_is_seeded_and_checks_its_keys():
     assert len(a["history"]) == 2 and a["majority_acc"] == pytest.approx(0.1, abs=0.01)
     with pytest.raises(Exception, match="input_p"):
         train_mlp_regime.checks["input_p"]("input_p", 1.5)
+    assert 0.0 <= a["w_near_zero"] <= 1.0 and a["w_l2"] > 0
+
+
+def test_mlp_regime_trial_applies_penalties_and_augmentation():
+    base = {**train_mlp_regime.defaults, "train_size": 100, "hidden": 16, "epochs": 2, "seed": 0}
+    plain = train_mlp_regime(base)
+    l2 = train_mlp_regime({**base, "l2": 0.1})
+    shifted = train_mlp_regime({**base, "shift": 2})
+    assert l2["w_l2"] < plain["w_l2"]  # the penalty shrinks the first layer
+    assert shifted["history"] != plain["history"]
 
 
 def test_rnn_regime_trial_runs_a_masked_variant_reproducibly():

@@ -35,6 +35,7 @@ from torch import Tensor, nn
 from ..data import SequenceDataset, SequenceSplit, load_mnist_rows, stratified_split
 from ..models import FeedForwardNet
 from ..experiments.mask_sites import VARIANTS
+from ..experiments.regularizers import AugmentedNet, RandomShift, weight_stats
 from ..experiments.rnn_variants import ElmanClassifier
 from .._validation import check_choice, check_float, check_int, check_probability
 from ..sweep import trial_function
@@ -190,14 +191,17 @@ def fit_selected(model: nn.Module, data: SequenceDataset, **train: Any) -> dict[
 
 
 @trial_function(
-    defaults=dict(train_size=1000, hidden=256, layers=2, input_p=0.0, p=0.0, epochs=100,
-                  batch_size=100, lr=1e-3),
+    defaults=dict(train_size=1000, hidden=256, layers=2, input_p=0.0, p=0.0, l1=0.0, l2=0.0,
+                  shift=0, epochs=100, batch_size=100, lr=1e-3),
     checks=dict(
         train_size=lambda k, v: check_int(k, v, 10, 2000),
         hidden=lambda k, v: check_int(k, v, 1, 8192),
         layers=lambda k, v: check_int(k, v, 1, 8),
         input_p=check_probability,
         p=check_probability,
+        l1=lambda k, v: check_float(k, v, 0.0, 1.0),
+        l2=lambda k, v: check_float(k, v, 0.0, 1.0),
+        shift=lambda k, v: check_int(k, v, 0, 8),
         epochs=lambda k, v: check_int(k, v, 1, 10_000),
         batch_size=lambda k, v: check_int(k, v, 1, 4096),
         lr=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
@@ -206,16 +210,24 @@ def fit_selected(model: nn.Module, data: SequenceDataset, **train: Any) -> dict[
 def train_mlp_regime(config: dict[str, Any]) -> dict[str, Any]:
     """784-``hidden``×``layers``-10 ReLU net (Srivastava et al. 2014, §6.1.1: dropout ``input_p``
     on the pixels, ``p`` after every hidden layer) trained with Adam on the first
-    ``train_size`` images of :func:`nested_mnist`; test metrics at the epoch of best validation
-    accuracy (:func:`fit_selected`)."""
+    ``train_size`` images of :func:`nested_mnist`; the alternatives of chapter 01's FAQ as
+    options: penalties ``l1·Σ|W|``, ``l2·ΣW²`` on the weight matrices, and augmentation by
+    random shifts of up to ``shift`` pixels (:class:`~seqdrop.experiments.regularizers.RandomShift`).
+    Test metrics at the epoch of best validation accuracy (:func:`fit_selected`) and the first
+    layer's :func:`~seqdrop.experiments.regularizers.weight_stats` (``w_near_zero``, ``w_l1``,
+    ``w_l2``)."""
     c = config
     data = nested_mnist(c["train_size"])
     seed_everything(c["seed"])
     net = FeedForwardNet(784, (c["hidden"],) * c["layers"], 10, dropout=c["p"],
                          input_dropout=c["input_p"], generator=torch.Generator())
-    return fit_selected(net, data, epochs=c["epochs"], batch_size=c["batch_size"],
-                        optimizer="adam", lr=c["lr"], seed=c["seed"], eval_batch_size=100,
-                        device="cpu")
+    model = AugmentedNet(RandomShift(c["shift"], generator=torch.Generator()), net) \
+        if c["shift"] else net
+    out = fit_selected(model, data, epochs=c["epochs"], batch_size=c["batch_size"],
+                       optimizer="adam", lr=c["lr"], l1=c["l1"], l2=c["l2"], seed=c["seed"],
+                       eval_batch_size=100, device="cpu")
+    first = next(m for m in net.modules() if isinstance(m, nn.Linear))
+    return out | {f"w_{k}": v for k, v in weight_stats(first).items()}
 
 
 @trial_function(
