@@ -89,14 +89,14 @@ from torch import nn
 import seqdrop
 from seqdrop.course import record_finding, setup_figures
 from seqdrop.dropout import bernoulli_mask, drop_connect, dropout
-from seqdrop.analysis import (
+from seqdrop.course.dropout_moments import (
     analytic_dropout_moments,
     dropout_moments,
     linear_dropout_penalty,
     variance_estimate_rel_se,
 )
 from seqdrop.experiments.evidence import Claims, excludes_zero, interval
-from seqdrop.experiments.mask_averaging import train_digits_ensemble
+from seqdrop.course.mask_averaging import train_digits_ensemble
 from seqdrop.sweep import mean_ci, sweep
 
 torch.set_num_threads(1)

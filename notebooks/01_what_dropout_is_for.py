@@ -91,7 +91,7 @@ import seqdrop
 from seqdrop.course import record_finding, setup_figures
 from seqdrop.experiments.evidence import Claims, excludes_zero, interval, mean_interval
 from seqdrop.models import FeedForwardNet
-from seqdrop.experiments.regularizers import mnist_subset, train_regularized_mlp
+from seqdrop.course.regularizers import mnist_subset, train_regularized_mlp
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 
 torch.set_num_threads(1)
@@ -336,7 +336,7 @@ display(Markdown(claims.markdown()))
 # strengths per method, chosen by mean **validation** accuracy, then reported on the test
 # images. Early stopping needs no extra training: it keeps the epoch of best validation
 # accuracy of a run (the `es_*` columns). Augmentation moves each training image by up to
-# `shift` pixels and adds Gaussian pixel noise (`seqdrop.experiments.regularizers.RandomShift`, a
+# `shift` pixels and adds Gaussian pixel noise (`seqdrop.course.regularizers.RandomShift`, a
 # training-only layer like dropout).
 
 # %%
@@ -589,7 +589,7 @@ display(Markdown(claims.markdown()))
 #
 # ```{admonition} Hint
 # :class: dropdown
-# Use `seqdrop.experiments.regularizers.early_stopping_point(history, "val_loss")` on the per-trial
+# Use `seqdrop.course.regularizers.early_stopping_point(history, "val_loss")` on the per-trial
 # history (`rate_sweep.history`). The loss turns up several epochs before accuracy stops
 # improving, so a loss-based stop comes earlier.
 # ```

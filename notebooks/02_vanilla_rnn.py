@@ -103,8 +103,8 @@ from seqdrop.experiments.variant_gains import record_variant_gains, variant_gain
 from seqdrop.experiments.mask_sites import (draw_mask_sites, mask_viewer, plot_masks,
                                             sample_masks)
 from seqdrop.nn.reference import recurrence, rnn_cell
-from seqdrop.experiments.regularizers import mnist_subset
-from seqdrop.experiments.rnn_variants import (latch_retention, state_deviation,
+from seqdrop.course.regularizers import mnist_subset
+from seqdrop.course.elman_masks import (latch_retention, state_deviation,
                                               train_rnn_variant)
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 

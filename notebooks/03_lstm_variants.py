@@ -109,7 +109,7 @@ from IPython.display import Markdown, display
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.experiments.evidence import Claims, excludes_zero, interval
 from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
-from seqdrop.experiments.memory_loss import SITES, ideal_state_survival, memory_curve
+from seqdrop.course.memory_loss import SITES, ideal_state_survival, memory_curve
 from seqdrop.nn import reference
 from seqdrop.sweep import mean_ci, paired_difference, sweep
 from seqdrop.experiments.variant_trials import lm_recipe, recipe_differences
@@ -184,7 +184,7 @@ plt.show()
 # $g_t$ only makes the *new* content noisy, and Gal's mask on $W_{hh} h_{t-1}$ only the gates' view
 # of the past; neither touches the stored value.
 #
-# We measure this with the reference cell (`seqdrop.experiments.memory_loss.memory_curve`): a random
+# We measure this with the reference cell (`seqdrop.course.memory_loss.memory_curve`): a random
 # LSTM whose forget gate is biased towards keeping, a random initial memory $c_0$ and
 # random inputs; at every step, how much of $c_0$ a linear read-out recovers from $c_t$
 # (held-out $R^2$; 1 = all of it, 0 = nothing).
@@ -449,7 +449,7 @@ if presets:
 #    ```
 #
 # 2. **A recipe of your own.** Add Moon et al.'s "RNNDrop" (one mask per sequence on
-#    $c_t$) to `seqdrop.experiments.memory_loss.memory_curve` as a site and measure its memory curve.
+#    $c_t$) to `seqdrop.course.memory_loss.memory_curve` as a site and measure its memory curve.
 #    Does a *fixed* mask on $c_t$ erase memory like a fresh one?
 #
 #    ```{admonition} Hint

@@ -107,9 +107,9 @@ from IPython.display import Markdown, display
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.experiments.evidence import Claims, excludes_zero, interval
 from seqdrop.experiments.variant_gains import record_variant_gains, variant_gains
-from seqdrop.experiments.gru_masks import carry_identity_error, placement_noise
-from seqdrop.experiments.memory_loss import SITES, memory_curve
-from seqdrop.experiments.sizing import classifier_param_count, equal_param_sizes
+from seqdrop.course.gru_masks import carry_identity_error, placement_noise
+from seqdrop.course.memory_loss import SITES, memory_curve
+from seqdrop.course.equal_params import classifier_param_count, equal_param_sizes
 from seqdrop.sweep import paired_difference, sweep
 from seqdrop.experiments.variant_trials import (classifier_recipe, lm_recipe,
                                                 recipe_differences)
@@ -158,7 +158,7 @@ print(f"max |h(carry kept) − h(carry dropped) − z ⊙ (1 − m) ⊙ h| = "
 # %% [markdown]
 # How much noise does each placement put into $h_t$? For one step, fixed inputs and
 # weights, and 500 masks at rate `memory_p`, the standard deviation of $h_t$ across masks
-# (`seqdrop.experiments.gru_masks.placement_noise`), relative to seqdrop's placement:
+# (`seqdrop.course.gru_masks.placement_noise`), relative to seqdrop's placement:
 
 # %%
 noise = placement_noise(memory_p, seed=base_seed)
@@ -300,7 +300,7 @@ lm_gains
 # `digits_epochs` epochs: with a quarter of the recordings and 15 epochs, as a first
 # version of this chapter did, no recipe had room to help, because the models had not
 # yet fitted their training set. Every cell gets the same parameter budget
-# `digits_params` (`seqdrop.experiments.sizing`): at equal width an LSTM has four gate
+# `digits_params` (`seqdrop.course.equal_params`): at equal width an LSTM has four gate
 # blocks to the GRU's three and the RNN's one, so it would also be the largest.
 #
 # The recipes here are `digits_recipes`: Gal's and AWD's locked masks on the 13 MFCC
@@ -467,7 +467,7 @@ display(Markdown(claims.markdown()))
 #    the ratio stays roughly constant. Check `placement_noise(0.5)`.
 #    ```
 #
-# 2. **Extend the code.** Add a fourth placement to `seqdrop.experiments.gru_masks`: the mask on the
+# 2. **Extend the code.** Add a fourth placement to `seqdrop.course.gru_masks`: the mask on the
 #    carry only (the weight products see the undropped $h_{t-1}$). Where does it land in
 #    the noise figure, and what does `memory_curve` say about it?
 #

@@ -94,7 +94,7 @@ import torch
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
-from seqdrop.experiments.rates import (best_settings, effects, relative_change,
+from seqdrop.course.rate_selection import (best_settings, effects, relative_change,
                                        transfer_gains, with_baseline)
 from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
 from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_dropouts,

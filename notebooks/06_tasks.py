@@ -104,7 +104,7 @@ import torch
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_sunspots, persistence_forecast, sunspots_series
-from seqdrop.experiments.rates import best_settings, effects, with_baseline
+from seqdrop.course.rate_selection import best_settings, effects, with_baseline
 from seqdrop.experiments.recipe_plots import best_rate_heatmap, rate_panels
 from seqdrop.experiments.recipes import (ERROR_METRIC, recipe, recipe_grid,
                                          setting_labels)

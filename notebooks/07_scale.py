@@ -152,9 +152,9 @@ from seqdrop import benchmark
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import load_dataset
-from seqdrop.experiments import scale
+from seqdrop.course import scale
 from seqdrop.experiments.recipes import recipe
-from seqdrop.experiments.sizing import lm_param_count
+from seqdrop.course.equal_params import lm_param_count
 from seqdrop.sweep import sweep
 
 torch.set_num_threads(1)

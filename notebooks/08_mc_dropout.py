@@ -110,12 +110,12 @@ from IPython.display import Markdown, display
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
 from seqdrop.data import sunspots_series
-from seqdrop.experiments.calibration import pool_reliability
+from seqdrop.course.calibration import pool_reliability
 from seqdrop.experiments.evidence import Claims, interval, mean_interval
-from seqdrop.experiments.mc_perplexity import mc_lm
-from seqdrop.experiments.uncertainty import (by_method, fit_forecaster, history_table,
+from seqdrop.course.mc_perplexity import mc_lm
+from seqdrop.course.uncertainty import (by_method, fit_forecaster, history_table,
                                              mc_classifier, mc_forecaster)
-from seqdrop.experiments.uncertainty_plots import (convergence_panels, coverage_diagram,
+from seqdrop.course.uncertainty_plots import (convergence_panels, coverage_diagram,
                                                    reliability_diagram)
 from seqdrop.nn import mc_predict
 from seqdrop.sweep import mean_ci, paired_difference, sweep
@@ -466,10 +466,10 @@ pd.DataFrame(found).set_index("finding")
 #
 #    ```{admonition} Hint
 #    :class: dropdown
-#    Train one model with `seqdrop.experiments.uncertainty.mc_classifier`'s code (or
+#    Train one model with `seqdrop.course.uncertainty.mc_classifier`'s code (or
 #    `SequenceClassifier` and `seqdrop.train.fit`), collect the validation logits, and
 #    minimise the NLL of `softmax(logits / T)` over a grid of `T` in [0.5, 3]. Then use
-#    `expected_calibration_error` from `seqdrop.experiments.calibration` on the test split.
+#    `expected_calibration_error` from `seqdrop.course.calibration` on the test split.
 #    ```
 #
 # 3. **Cheaper passes.** The MC passes of section 5 run one after another. Repeat each

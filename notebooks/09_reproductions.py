@@ -71,7 +71,7 @@ check_claims = True  # assert every claim of the text (the smoke profile turns t
 # %%
 from seqdrop.course import (check_all, check_bool, check_float, check_int,
                             check_scheduler)
-from seqdrop.experiments.reproductions import (PTB_TRAIN_TOKENS, check_presets,
+from seqdrop.course.reproductions import (PTB_TRAIN_TOKENS, check_presets,
                                                check_runs_dir)
 
 
@@ -104,10 +104,10 @@ from IPython.display import display
 
 from seqdrop.course import record, record_finding, savefig, setup_figures
 from seqdrop.course.paths import output_dir
-from seqdrop.experiments.reproduction_runs import (
+from seqdrop.course.reproduction_runs import (
     full_schedule_hours, measure_throughput, planned_schedule, reproduction_trial,
     shortening_sentence, unigram_baseline)
-from seqdrop.experiments.reproductions import (GAP_THRESHOLD_PCT, PUBLISHED_MC_TEST,
+from seqdrop.course.reproductions import (GAP_THRESHOLD_PCT, PUBLISHED_MC_TEST,
                                                gap_table, load_runs, read_result)
 from seqdrop.presets import get_preset
 from seqdrop.sweep import mean_ci, sweep

@@ -1,4 +1,4 @@
-"""Calibration, entropy, AUROC and coverage metrics of chapter 08 (seqdrop.experiments.calibration)."""
+"""Calibration, entropy, AUROC and coverage metrics of chapter 08 (seqdrop.course.calibration)."""
 import math
 
 import pandas as pd
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from seqdrop.experiments.calibration import (expected_calibration_error, gaussian_interval,
+from seqdrop.course.calibration import (expected_calibration_error, gaussian_interval,
                                              interval_coverage, mutual_information, ood_auroc,
                                              pool_reliability, predictive_entropy,
                                              reliability_bins)

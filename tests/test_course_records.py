@@ -79,6 +79,16 @@ def test_record_finding_round_trips_through_a_notebook(capsys):
     assert found["locked_gain"]["low"] == 0.5 and found["locked_gain"]["n_seeds"] == 3
     assert found["locked_gain"]["tags"] == {"cell": "lstm"}
     assert _short(value) == "1.5 [0.5, 2.5]"
+    assert "definition" not in value
+
+
+def test_record_finding_carries_a_definition(capsys):
+    from seqdrop.recipes import definition
+
+    defn = definition("gal-half-recurrent", 0.5)
+    value = record_finding("g", 1.0, 0.0, 2.0, claim="x", n_seeds=3, definition=defn)
+    assert value["definition"] == defn and value["definition"] is not defn
+    assert value["definition"]["dropouts"]["recurrent_dropout"] == 0.25
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -87,6 +97,8 @@ def test_record_finding_round_trips_through_a_notebook(capsys):
     (dict(n_seeds=0), "n_seeds"),
     (dict(claim="  "), "claim"),
     (dict(tags={"cell": 1}), "tags"),
+    (dict(definition=["gal"]), "definition must be a dict"),
+    (dict(definition={"p": object()}), "not JSON-ready"),
 ])
 def test_record_finding_refuses_what_is_not_a_finding(kwargs, message):
     args = dict(mean=1.0, low=0.0, high=2.0, claim="x", n_seeds=3) | kwargs

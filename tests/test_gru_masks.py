@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from seqdrop.experiments.gru_masks import PLACEMENTS, carry_identity_error, gru_cell_reset_before, gru_step, placement_noise
+from seqdrop.course.gru_masks import PLACEMENTS, carry_identity_error, gru_cell_reset_before, gru_step, placement_noise
 from seqdrop.nn import reference
 from seqdrop.errors import ParameterError
 

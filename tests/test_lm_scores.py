@@ -1,4 +1,4 @@
-"""seqdrop.experiments.lm_scores: MC-dropout and unigram perplexities of a language model."""
+"""seqdrop.course.lm_scores: MC-dropout and unigram perplexities of a language model."""
 from __future__ import annotations
 
 import math
@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from seqdrop.experiments.lm_scores import mc_and_ws_perplexity as mc_perplexity
-from seqdrop.experiments.lm_scores import unigram_perplexity
+from seqdrop.course.lm_scores import mc_and_ws_perplexity as mc_perplexity
+from seqdrop.course.lm_scores import unigram_perplexity
 from seqdrop.models import RNNLanguageModel
 from seqdrop.nn import RecurrentDropout
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from seqdrop.experiments.mask_averaging import (
+from seqdrop.course.mask_averaging import (
     arithmetic_mean,
     averaging_curve,
     geometric_mean,

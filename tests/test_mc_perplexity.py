@@ -1,10 +1,10 @@
-"""MC perplexity and its cost (seqdrop.experiments.mc_perplexity, chapter 08)."""
+"""MC perplexity and its cost (seqdrop.course.mc_perplexity, chapter 08)."""
 import math
 
 import pytest
 import torch
 
-from seqdrop.experiments.mc_perplexity import mc_lm, mc_perplexity, token_log_probs
+from seqdrop.course.mc_perplexity import mc_lm, mc_perplexity, token_log_probs
 from seqdrop.models import RNNLanguageModel
 
 torch.set_num_threads(1)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from seqdrop.experiments.memory_loss import SITES, decodable_fraction, ideal_state_survival, memory_curve
+from seqdrop.course.memory_loss import SITES, decodable_fraction, ideal_state_survival, memory_curve
 from seqdrop.errors import ParameterError
 
 

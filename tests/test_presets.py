@@ -60,3 +60,26 @@ def test_every_preset_runs_a_few_steps(name):
     res = fit(model, corpus, cfg, progress=False)
     assert res.stopped == "max_steps" and len(res.history) == 1
     assert torch.isfinite(torch.tensor(res.history["val_loss"].iloc[0]))
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_names_the_registry_recipe_it_uses(name):
+    from seqdrop.recipes import RECIPES, recipe
+
+    p = get_preset(name)
+    assert p.recipe in RECIPES, name
+    cell = p.model["cell"]
+    dropouts = p.model["dropouts"]
+    if p.recipe_p is not None:  # exactly the registry recipe at that rate
+        assert dropouts == recipe(p.recipe, p.recipe_p, cell), name
+    else:  # the recipe's sites at the paper's own rates
+        assert set(dropouts.active()) == set(recipe(p.recipe, 0.5, cell).active()), name
+        assert dropouts != recipe(p.recipe, dropouts.model_input_dropout, cell)
+    assert p.recipe in p.recipe_label
+
+
+def test_recipe_labels():
+    assert get_preset("zaremba-medium").recipe_label == "zaremba at p = 0.5"
+    assert get_preset("awd-lstm").recipe_label == "awd at p = 0.5"
+    assert get_preset("gal-large").recipe_label == "gal-half-recurrent's sites at the paper's own rates"
+    assert get_preset("zaremba-small").recipe_label == "none (no dropout)"

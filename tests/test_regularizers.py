@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from seqdrop._validation import ParameterError
-from seqdrop.experiments.regularizers import AugmentedNet, RandomShift, early_stopping_point, weight_stats
+from seqdrop.course.regularizers import AugmentedNet, RandomShift, early_stopping_point, weight_stats
 
 
 def test_random_shift_moves_images_and_is_identity_in_eval():

@@ -1,14 +1,14 @@
-"""seqdrop.experiments.reproduction_runs: shortened preset runs as sweep trials."""
+"""seqdrop.course.reproduction_runs: shortened preset runs as sweep trials."""
 from __future__ import annotations
 
 import pytest
 
-from seqdrop.experiments.reproduction_runs import (
+from seqdrop.course.reproduction_runs import (
     course_overrides, full_schedule_hours, measure_throughput, planned_schedule,
     reproduction_trial,
     shortening_sentence, unigram_baseline,
 )
-from seqdrop.experiments.reproductions import MC_RESULT, load_runs, read_result
+from seqdrop.course.reproductions import MC_RESULT, load_runs, read_result
 
 
 def test_course_overrides_and_the_planned_schedule():

@@ -1,4 +1,4 @@
-"""seqdrop.experiments.reproductions: loading finished runs, the gap table, MC perplexity."""
+"""seqdrop.course.reproductions: loading finished runs, the gap table, MC perplexity."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from seqdrop.experiments.reproductions import (
+from seqdrop.course.reproductions import (
     ResultFileError, check_runs_dir, describe_schedule, gap_table, load_runs, read_result,
 )
 from seqdrop.errors import ParameterError

@@ -1,4 +1,4 @@
-"""seqdrop.experiments.scale: best rate and benefit of dropout over a data × model size grid."""
+"""seqdrop.course.scale: best rate and benefit of dropout over a data × model size grid."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqdrop.experiments import scale
+from seqdrop.course import scale
 from seqdrop.experiments.recipes import recipe
 from seqdrop.sweep import SweepError, expand_grid
 

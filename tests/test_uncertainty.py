@@ -1,4 +1,4 @@
-"""MC dropout vs weight scaling trials of chapter 08 (seqdrop.experiments.uncertainty)."""
+"""MC dropout vs weight scaling trials of chapter 08 (seqdrop.course.uncertainty)."""
 import pandas as pd
 import pytest
 import torch
@@ -6,7 +6,7 @@ from torch import nn
 
 from seqdrop.data import SequenceSplit
 from seqdrop.errors import ParameterError
-from seqdrop.experiments.uncertainty import (by_method, history_table, mc_classifier, mc_forecaster,
+from seqdrop.course.uncertainty import (by_method, history_table, mc_classifier, mc_forecaster,
                                              mc_samples, noise_like, sample_counts, shuffle_steps)
 
 torch.set_num_threads(1)

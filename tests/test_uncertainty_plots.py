@@ -1,4 +1,4 @@
-"""Figures of chapter 08 (seqdrop.experiments.uncertainty_plots) draw from the trials' tables."""
+"""Figures of chapter 08 (seqdrop.course.uncertainty_plots) draw from the trials' tables."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from seqdrop.experiments.calibration import pool_reliability, reliability_bins  # noqa: E402
-from seqdrop.experiments.uncertainty_plots import (convergence_panels, coverage_diagram,  # noqa: E402
+from seqdrop.course.calibration import pool_reliability, reliability_bins  # noqa: E402
+from seqdrop.course.uncertainty_plots import (convergence_panels, coverage_diagram,  # noqa: E402
                                                    reliability_diagram)
 
 

@@ -3,12 +3,18 @@
 Each check returns the value converted to its type, or raises
 :class:`~seqdrop.errors.ParameterError` (a ``ValueError``) whose message names the argument
 and its allowed range, e.g. ``parameter 'p' = 1.5 is outside the allowed range [0, 1)``.
+
+A notebook declares its parameters' ranges once, as a *schema*: a mapping from each name to
+a *spec*, a callable ``spec(name, value) -> checked value`` (``check_probability``,
+``check_bool`` and ``check_scheduler`` are specs; :func:`integer`, :func:`number`,
+:func:`one_of`, :func:`optional` and :func:`list_of` build the others).
+:func:`check_parameters` checks a namespace against it and reports every bad value at once.
 """
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .errors import ParameterError
@@ -23,7 +29,18 @@ __all__ = [
     "check_choice",
     "check_bool",
     "check_all",
+    "Spec",
+    "integer",
+    "number",
+    "one_of",
+    "optional",
+    "list_of",
+    "check_parameters",
+    "Parameters",
 ]
+
+#: A parameter spec: ``spec(name, value)`` returns the checked value or raises ParameterError.
+Spec = Callable[[str, Any], Any]
 
 
 def _interval(low: float | None, high: float | None, low_closed: bool, high_closed: bool) -> str:
@@ -126,3 +143,127 @@ def check_all(checks: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise ParameterError("; ".join(errors))
     return values
+
+
+def integer(low: int | None = None, high: int | None = None) -> Spec:
+    """Spec of an int in ``[low, high]`` (:func:`check_int`)."""
+    def spec(name: str, value: Any) -> int:
+        return check_int(name, value, low, high)
+    spec.__doc__ = f"an integer in {_interval(low, high, True, True)}"
+    return spec
+
+
+def number(
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_closed: bool = True,
+    high_closed: bool = True,
+) -> Spec:
+    """Spec of a float in the interval from ``low`` to ``high`` (:func:`check_float`)."""
+    def spec(name: str, value: Any) -> float:
+        return check_float(name, value, low, high, low_closed=low_closed,
+                           high_closed=high_closed)
+    spec.__doc__ = f"a number in {_interval(low, high, low_closed, high_closed)}"
+    return spec
+
+
+def one_of(choices: Iterable[Any]) -> Spec:
+    """Spec of one value of ``choices`` (:func:`check_choice`)."""
+    options = list(choices)
+
+    def spec(name: str, value: Any) -> Any:
+        return check_choice(name, value, options)
+    spec.__doc__ = f"one of {options}"
+    return spec
+
+
+def optional(spec: Spec) -> Spec:
+    """Spec of ``None`` or a value passing ``spec``."""
+    def either(name: str, value: Any) -> Any:
+        return None if value is None else spec(name, value)
+    either.__doc__ = f"None or {spec.__doc__ or 'a valid value'}"
+    return either
+
+
+def list_of(
+    spec: Spec,
+    *,
+    min_len: int = 1,
+    unique: bool = False,
+    sort: bool = False,
+    including: Iterable[Any] = (),
+) -> Spec:
+    """Spec of a list of at least ``min_len`` items, each passing ``spec`` (checked as
+    ``name[i]``); ``unique``: no item twice; ``including``: values the list must hold;
+    ``sort``: return the checked items sorted."""
+    required = list(including)
+    what = f"a list of at least {min_len} {'different ' if unique else ''}item(s)"
+    if required:
+        what += f" including {required}"
+
+    def check(name: str, value: Any) -> list[Any]:
+        if (not isinstance(value, (list, tuple)) or len(value) < min_len
+                or (unique and len(set(map(repr, value))) != len(value))
+                or any(r not in value for r in required)):
+            raise ParameterError(f"parameter {name!r} = {value!r} must be {what}")
+        items = [spec(f"{name}[{i}]", v) for i, v in enumerate(value)]
+        return sorted(items) if sort else items
+    check.__doc__ = f"{what}, each {spec.__doc__ or 'valid'}"
+    return check
+
+
+class Parameters(dict):
+    """The checked values of a notebook's parameters (``{name: value}``), with the values as
+    given, before conversion, in :attr:`given` (what a profile is compared with)."""
+
+    def __init__(self, values: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self.given = dict(given)
+
+
+def check_parameters(
+    namespace: dict[str, Any],
+    schema: Mapping[str, Spec],
+    *,
+    rules: Iterable[tuple[str, Callable[[Mapping[str, Any]], bool], str]] = (),
+) -> Parameters:
+    """Check every parameter of ``schema`` in ``namespace`` (a notebook's ``globals()``),
+    report every bad value at once, and write the checked values back into ``namespace``.
+
+    ``schema`` maps each parameter name to its :data:`Spec`. ``rules`` are checks across
+    parameters, ``(name, predicate, requirement)``: ``predicate(values)`` gets the checked
+    values and a false result reports ``parameter 'name' = ... must <requirement>`` (a rule
+    naming or reading a bad parameter is skipped: that one is reported already).
+
+    Returns the checked values as :class:`Parameters`; raises one :class:`ParameterError`
+    listing every failure (separated by "; "), naming each parameter and its allowed range.
+
+    >>> ns = {"p": 0.5, "n_seeds": 3}
+    >>> dict(check_parameters(ns, {"p": check_probability, "n_seeds": integer(2, 100)}))
+    {'p': 0.5, 'n_seeds': 3}
+    """
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for name, spec in schema.items():
+        if name not in namespace:
+            errors.append(f"parameter {name!r} is not defined (the parameters cell must set it)")
+            continue
+        try:
+            values[name] = spec(name, namespace[name])
+        except ParameterError as exc:
+            errors.append(str(exc))
+    for name, predicate, requirement in rules:
+        if name not in values:
+            continue
+        try:
+            ok = bool(predicate(values))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not ok:
+            errors.append(f"parameter {name!r} = {namespace[name]!r} must {requirement}")
+    if errors:
+        raise ParameterError("; ".join(errors))
+    given = {name: namespace[name] for name in values}
+    namespace.update(values)
+    return Parameters(values, given)

@@ -207,7 +207,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         for p in PRESETS.values():
             val, test = ("n/a" if x is None else f"{x:.2f}"
                          for x in (p.published_val, p.published_test))
-            print(f"{p.name:22s} val/test {val:>6s} / {test:>6s}  {p.source}")
+            print(f"{p.name:22s} val/test {val:>6s} / {test:>6s}  {p.source}; "
+                  f"recipe: {p.recipe_label}")
         return 0
     overrides = {k: getattr(args, k) for k in ("epochs", "max_steps", "max_eval_batches")
                  if getattr(args, k) is not None}

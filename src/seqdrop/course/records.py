@@ -103,14 +103,18 @@ def record_finding(
     n_seeds: int,
     source: str = "",
     tags: dict[str, str] | None = None,
+    definition: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Record one finding of a chapter: a mean over ``n_seeds`` seeds with its 95% interval.
 
     ``claim`` is the sentence the chapter states about it (what its ``assert`` checks);
     ``source`` optionally names the table or figure it comes from. ``tags`` (str → str) place a
     finding in a cross-chapter comparison, e.g. ``{"cell": "lstm", "data": "ptb-word",
-    "task": "lm", "variant": "locked"}``. The summary chapter reads every finding of a run
-    folder back with :func:`findings`. Returns the stored dict.
+    "task": "lm", "recipe": "locked", "split": "test"}``. ``definition`` (a JSON-ready dict)
+    says exactly what was measured, e.g. a dropout recipe's canonical definition
+    (:func:`seqdrop.recipes.definition`), so that findings are compared by what they measured
+    rather than by name. The summary chapter reads every finding of a run folder back with
+    :func:`findings`. Returns the stored dict.
     """
     lo, hi, m = (_finite(name, f, v) for f, v in (("low", low), ("high", high), ("mean", mean)))
     if not lo <= m <= hi:
@@ -124,6 +128,13 @@ def record_finding(
         raise ValueError(f"finding {name!r}: tags must map str to str, got {tags!r}")
     value = {"kind": FINDING_KIND, "mean": m, "low": lo, "high": hi, "unit": unit,
              "n_seeds": n_seeds, "claim": claim.strip(), "source": source, "tags": tags}
+    if definition is not None:
+        if not isinstance(definition, dict):
+            raise ValueError(f"finding {name!r}: definition must be a dict, got {definition!r}")
+        try:
+            value["definition"] = json.loads(json.dumps(definition))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"finding {name!r}: definition is not JSON-ready ({exc})") from None
     record(name, value)
     return value
 

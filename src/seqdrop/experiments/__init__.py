@@ -2,6 +2,6 @@
 
 Each chapter of the course (``notebooks/``) holds narrative, calls and plots; the code it
 calls lives here, unit-tested, so a chapter's numbers can be reproduced and checked outside
-Jupyter. Modules are imported by name (``from seqdrop.experiments import scale``); nothing is
+Jupyter. Modules are imported by name (``from seqdrop.experiments import findings``); nothing is
 imported eagerly here, so ``import seqdrop`` stays light.
 """

@@ -31,7 +31,7 @@ def best_rate_heatmap(best: pd.DataFrame, index: str, rows: Sequence[str], colum
                       max_rate: float, *, title: str, figsize: tuple[float, float] = (7, 3.4)) -> tuple[Any, Any]:
     """Best rate per (``index`` × variant) with its bootstrap interval, ``*`` where it helps.
 
-    ``best``: :func:`seqdrop.experiments.rates.best_settings` with ``by=[..., "variant"]`` and an
+    ``best``: :func:`seqdrop.course.rate_selection.best_settings` with ``by=[..., "variant"]`` and an
     ``index`` column naming the rows.
     """
     import matplotlib.pyplot as plt

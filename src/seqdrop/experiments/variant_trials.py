@@ -10,7 +10,7 @@ test streams, or a stratified share of the FSDD training recordings.
   off, is also scored on the first ``valid_tokens`` tokens of its own training slice
   (``train_eval_ppl``; ``gap = val_ppl − train_eval_ppl``).
 - :func:`classifier_recipe` -- spoken-digit classifier on FSDD MFCCs; ``hidden_size`` can be
-  chosen per cell for an equal parameter count (:mod:`seqdrop.experiments.sizing`).
+  chosen per cell for an equal parameter count (:mod:`seqdrop.course.equal_params`).
 """
 from __future__ import annotations
 

@@ -8,6 +8,8 @@
 - :func:`early_stopping_point` — the epoch a validation-based stop would keep.
 - :func:`train_regularized_mlp` — a sweep trial: the 784-128-10 ReLU net with dropout, L1,
   L2, augmentation, on a small MNIST training subset; final-epoch and early-stopped metrics.
+
+Chapters: 01, 02.
 """
 from __future__ import annotations
 

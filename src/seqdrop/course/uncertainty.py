@@ -20,6 +20,8 @@ Besides scalar metrics, each trial returns ``history`` rows tagged by ``table``
 (``"convergence"``: the MC estimate after the first n samples; ``"reliability"`` or
 ``"coverage"``); :func:`history_table` selects one. :func:`by_method` turns the paired
 ``ws_*``/``mc_*`` columns into a long table with a ``method`` column.
+
+Chapters: 08.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from .._validation import check_choice, check_float, check_int
 from ..data import SequenceSplit, load_sunspots
 from ..models import SequenceClassifier, SequenceRegressor
 from ..nn import RecurrentDropout, mc_dropout
-from .recipes import VARIANTS, recipe_dropouts
+from ..experiments.recipes import VARIANTS, recipe_dropouts
 from ..sweep import trial_function
 from ..sweep.trials import _TRAIN, _TRAIN_CHECKS, _fit, _sequences, _subset
 from ..utils import seed_everything

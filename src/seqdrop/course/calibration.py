@@ -14,6 +14,8 @@ The metrics chapter 08 uses to judge weight scaling against Monte-Carlo dropout
   and the share of targets they contain.
 
 A metric over zero examples raises ``ValueError``: it is not a number.
+
+Chapters: 08.
 """
 from __future__ import annotations
 

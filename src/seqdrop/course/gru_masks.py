@@ -15,6 +15,8 @@ enters the weight products only (``W_h· (m ⊙ h)``); the carry keeps the undro
 layout (torch's weights, fused kernels) and masks the weight products only
 (:func:`seqdrop.nn.reference.gru_cell`). :func:`placement_noise` measures, for one step,
 how much noise each placement puts into ``h_t``.
+
+Chapters: 04.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for seqdrop.analysis: dropout moments, the linear-model penalty, training the digits MLP
+"""Tests for seqdrop.course.dropout_moments: dropout moments, the linear-model penalty, training the digits MLP
 (seqdrop.models.FeedForwardNet) and the Monte-Carlo vs weight-scaling comparison."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from torch import nn
 
 from seqdrop.data import load_digits_rows
 from seqdrop.dropout import Dropout
-from seqdrop.analysis import (
+from seqdrop.course.dropout_moments import (
     analytic_dropout_moments,
     classification_metrics,
     dropout_moments,

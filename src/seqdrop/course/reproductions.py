@@ -9,7 +9,9 @@ between each run and the number its paper published.
 - :func:`gap_table` puts the mean over seeds (95% interval) next to the published number,
   with the gap in % and a flag beyond ``threshold`` (2% by default).
 
-Running the presets, in full or shortened, is :mod:`seqdrop.experiments.reproduction_runs`.
+Running the presets, in full or shortened, is :mod:`seqdrop.course.reproduction_runs`.
+
+Chapters: 09.
 """
 from __future__ import annotations
 

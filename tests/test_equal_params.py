@@ -3,7 +3,7 @@ import torch
 
 from seqdrop.models import SequenceClassifier
 from seqdrop.errors import ParameterError
-from seqdrop.experiments.sizing import (
+from seqdrop.course.equal_params import (
     classifier_param_count,
     equal_param_sizes,
     hidden_size_for,

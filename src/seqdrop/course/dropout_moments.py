@@ -14,6 +14,8 @@ The functions take any ``nn.Module``; a ``generator`` argument reaches the masks
   §7.5) against the average over ``N`` sampled sub-networks (Gal & Ghahramani 2016).
 - Metrics and a small fit: :func:`classification_metrics` (accuracy, NLL) and
   :func:`train_classifier` (Adam on cross-entropy).
+
+Chapters: 00.
 """
 from __future__ import annotations
 
@@ -26,9 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._validation import check_int, check_probability
-from .dropout import DropoutMode, _check_mode, dropout
-from .nn import mc_dropout
+from .._validation import check_int, check_probability
+from ..dropout import DropoutMode, _check_mode, dropout
+from ..nn import mc_dropout
 
 __all__ = [
     "train_classifier",

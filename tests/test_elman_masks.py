@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from seqdrop.experiments.mask_sites import sample_masks
-from seqdrop.experiments.rnn_variants import ElmanClassifier, latch_retention, state_deviation
+from seqdrop.course.elman_masks import ElmanClassifier, latch_retention, state_deviation
 
 
 def test_masked_path_without_masks_equals_the_fused_rnn():

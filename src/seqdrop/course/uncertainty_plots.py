@@ -1,8 +1,10 @@
 """Figures of chapter 08: convergence in the number of MC samples, reliability diagrams
 (Guo et al. 2017, Fig. 1) and the coverage of prediction intervals against their level.
 
-Each takes the tidy tables of :mod:`seqdrop.experiments.uncertainty` (one row per seed) and
+Each takes the tidy tables of :mod:`seqdrop.course.uncertainty` (one row per seed) and
 draws means with 95% intervals over seeds (seaborn, ``errorbar=("ci", 95)``).
+
+Chapters: 08.
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def convergence_panels(conv: pd.DataFrame, metrics: Mapping[str, str],
 def reliability_diagram(pooled: pd.DataFrame, methods: Sequence[str] = ("ws", "mc"),
                         labels: Mapping[str, str] | None = None) -> Figure:
     """Accuracy against mean confidence per bin (pooled over seeds, from
-    :func:`~seqdrop.experiments.calibration.pool_reliability` with ``by=["method"]``), one
+    :func:`~seqdrop.course.calibration.pool_reliability` with ``by=["method"]``), one
     panel per method, bars shaded by the share of examples; the diagonal is calibration."""
     labels = dict(labels or {})
     fig, axes = plt.subplots(1, len(methods), figsize=(7, 3.3), sharey=True, squeeze=False)

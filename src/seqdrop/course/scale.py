@@ -14,6 +14,8 @@ hidden size) cell of a grid, at several drop rates and seeds:
 - :func:`benefit_trend` fits, seed by seed, how the benefit changes per doubling of one size
   (the other size held fixed, then averaged), and gives the mean slope with its interval, so a
   trend is a trend only when its interval excludes zero.
+
+Chapters: 07.
 """
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .rates import best_settings, relative_change, with_baseline
-from .recipes import recipe_grid
+from .rate_selection import best_settings, relative_change, with_baseline
+from ..experiments.recipes import recipe_grid
 from ..sweep import SweepError, mean_ci
 
 __all__ = ["SIZES", "scale_grid", "benefits", "best_rates", "chosen_benefits", "benefit_trend"]
@@ -73,7 +75,7 @@ def best_rates(trials: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
     """Per size cell: the rate with the lowest mean validation error (rate 0 included), its
     bootstrap interval over seeds (``low``/``high``, ``p_best``) and the paired test benefit
     of that rate in % (``gain``, ``gain_low``, ``gain_high``; ``helps`` when the interval
-    lies above zero). ``kwargs`` go to :func:`seqdrop.experiments.rates.best_settings`."""
+    lies above zero). ``kwargs`` go to :func:`seqdrop.course.rate_selection.best_settings`."""
     ok = _ok(trials)
     rel = ok.assign(test_rel=relative_change(ok, "test_error", by=list(SIZES), among="variant",
                                              baseline="none"))

@@ -6,6 +6,8 @@ of trainable parameters (Jozefowicz et al. 2015; Greff et al. 2017 size their LS
 this way). A layer with ``G`` gate blocks, input size ``I`` and hidden size ``H`` has
 ``G·H·(I + H) + 2·G·H`` parameters in torch's layout (``weight_ih``, ``weight_hh`` and two
 bias vectors); :func:`hidden_size_for` inverts the model's total count for one cell type.
+
+Chapters: 04, 07.
 """
 from __future__ import annotations
 

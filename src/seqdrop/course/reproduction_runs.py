@@ -7,6 +7,8 @@
   and optionally scores the selected model with Monte-Carlo dropout;
 - :func:`measure_throughput` times a preset at full size; :func:`full_schedule_hours` turns
   that into the hours its published schedule takes.
+
+Chapters: 09.
 """
 from __future__ import annotations
 

@@ -8,6 +8,8 @@ choice is comes from a bootstrap over seeds (resampling whole seeds, so the cand
 paired): ``p_best`` is the share of resamples that pick the same winner, and for numeric
 candidates ``low``/``high`` are the 2.5% and 97.5% quantiles of the resampled winners
 (Efron & Tibshirani 1993, percentile interval).
+
+Chapters: 05, 06, 07.
 """
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ and measurements of how recurrent masks disturb the state over time.
 - :func:`state_deviation` — relative distance of a masked trajectory from the dropout-free one,
   per time step, for per-step and per-sequence recurrent masks.
 - :func:`train_rnn_variant` — a sweep trial on MNIST rows (28 steps × 28 pixels).
+
+Chapters: 02.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import pandas as pd
 import torch
 from torch import Tensor, _VF, nn
 
-from .mask_sites import VARIANTS, sample_masks
+from ..experiments.mask_sites import VARIANTS, sample_masks
 from ..nn.reference import recurrence
 from .._validation import check_choice, check_float, check_int, check_probability
 from .regularizers import classification_outcome, mnist_subset

@@ -12,6 +12,8 @@ two numbers, for a model of the suite:
   ``exp(−mean_t log((1/n) Σ_k p_k(w_t)))``, for several ``n``;
 - :func:`mc_lm`: the sweep trial (train, then evaluate both ways on the test stream and
   time them in CPU seconds).
+
+Chapters: 08, 09.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from .._validation import check_int
 from ..data import LMCorpus, batchify, lm_batches
 from ..models import RNNLanguageModel
 from ..nn import RecurrentDropout, mc_dropout
-from .recipes import recipe_dropouts
+from ..experiments.recipes import recipe_dropouts
 from ..sweep import trial_function
 from ..sweep.trials import _TRAIN, _TRAIN_CHECKS, _corpus, _fit
 from ..utils import seed_everything

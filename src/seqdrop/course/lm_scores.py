@@ -2,9 +2,11 @@
 
 - :func:`mc_and_ws_perplexity`: a trained model's perplexity with Monte-Carlo dropout
   (Gal & Ghahramani 2016, §5.2) and with weight scaling, on the same windows, streamed over
-  the passes (chapter 08's :mod:`~seqdrop.experiments.mc_perplexity` keeps every pass);
+  the passes (chapter 08's :mod:`~seqdrop.course.mc_perplexity` keeps every pass);
 - :func:`unigram_perplexity`: the perplexity of a model that ignores the context (add-one
   smoothed word frequencies of the training stream), the floor any language model must beat.
+
+Chapters: 09.
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ def mc_and_ws_perplexity(model: nn.Module, stream: torch.Tensor, *, n_samples: i
 
     Weight scaling is the eval-mode network. MC dropout averages each target's predicted
     probability over ``n_samples`` stochastic passes (Gal & Ghahramani 2016, §5.2), each
-    pass from :func:`~seqdrop.experiments.mc_perplexity.token_log_probs`; the log of the
+    pass from :func:`~seqdrop.course.mc_perplexity.token_log_probs`; the log of the
     sum is accumulated pass by pass, so memory does not grow with ``n_samples`` (1000 in
     the paper).
     """

@@ -13,6 +13,8 @@ a random cell (forget gate, or GRU update gate, biased towards keeping), a rando
 memory ``s_0`` and random inputs; at each step the share of the variance of ``s_0`` that a
 linear read-out (least squares, fitted on half of the sequences and scored on the other
 half) recovers from the state (held-out R²).
+
+Chapters: 03, 04.
 """
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ eq. 12). With a nonlinearity after a dropout layer it is only an approximation.
 
 :func:`train_digits_ensemble` is a sweep trial (a function of a config dict) that trains the
 MLP on scikit-learn's 8×8 digits and measures all three, with a curve over ``N``.
+
+Chapters: 00.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from torch import Tensor, nn
 
 from ..data import load_digits_rows
 from ..dropout import Dropout
-from ..analysis import train_classifier
+from .dropout_moments import train_classifier
 from ..models import FeedForwardNet
 from ..nn.mc import mc_dropout
 from .._validation import check_choice, check_float, check_int, check_probability
