@@ -35,8 +35,8 @@ from torch import Tensor, nn
 from ..data import SequenceDataset, SequenceSplit, load_mnist_rows, stratified_split
 from ..models import FeedForwardNet
 from ..experiments.mask_sites import VARIANTS
-from ..experiments.regularizers import AugmentedNet, RandomShift, weight_stats
-from ..experiments.rnn_variants import ElmanClassifier
+from .regularizers import AugmentedNet, RandomShift, weight_stats
+from .elman_masks import ElmanClassifier
 from .._validation import check_choice, check_float, check_int, check_probability
 from ..sweep import trial_function
 from ..train import fit
@@ -212,9 +212,9 @@ def train_mlp_regime(config: dict[str, Any]) -> dict[str, Any]:
     on the pixels, ``p`` after every hidden layer) trained with Adam on the first
     ``train_size`` images of :func:`nested_mnist`; the alternatives of chapter 01's FAQ as
     options: penalties ``l1·Σ|W|``, ``l2·ΣW²`` on the weight matrices, and augmentation by
-    random shifts of up to ``shift`` pixels (:class:`~seqdrop.experiments.regularizers.RandomShift`).
+    random shifts of up to ``shift`` pixels (:class:`~seqdrop.course.regularizers.RandomShift`).
     Test metrics at the epoch of best validation accuracy (:func:`fit_selected`) and the first
-    layer's :func:`~seqdrop.experiments.regularizers.weight_stats` (``w_near_zero``, ``w_l1``,
+    layer's :func:`~seqdrop.course.regularizers.weight_stats` (``w_near_zero``, ``w_l1``,
     ``w_l2``)."""
     c = config
     data = nested_mnist(c["train_size"])
@@ -246,7 +246,7 @@ def train_mlp_regime(config: dict[str, Any]) -> dict[str, Any]:
     ),
 )
 def train_rnn_regime(config: dict[str, Any]) -> dict[str, Any]:
-    """:class:`~seqdrop.experiments.rnn_variants.ElmanClassifier` (``layers`` tanh layers, the
+    """:class:`~seqdrop.course.elman_masks.ElmanClassifier` (``layers`` tanh layers, the
     dropout placement ``variant`` at rate ``p``) on the first ``train_size`` images of
     :func:`nested_mnist` read one row per step; Adam with gradient clipping; test metrics at
     the epoch of best validation accuracy (:func:`fit_selected`)."""
