@@ -129,7 +129,7 @@ def test_undeclared_functions_take_any_key(tmp_path):
 @pytest.mark.parametrize(
     ("trial", "grid", "seeds", "message"),
     [
-        ("seqdrop.sweep.trials.no_such_trial", {"p": [0.1]}, 2, "unknown trial function 'seqdrop.sweep.trials.no_such_trial'"),
+        ("seqdrop.trials.no_such_trial", {"p": [0.1]}, 2, "unknown trial function 'seqdrop.trials.no_such_trial'"),
         ("no_such_module.fn", {"p": [0.1]}, 2, "unknown trial function 'no_such_module.fn'"),
         (toy, {"q": [0.1]}, 2, r"unknown config key\(s\) \['q'\] for trial test_sweep.toy"),
         (toy, {}, 2, "the grid is empty"),

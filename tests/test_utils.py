@@ -10,7 +10,7 @@ from seqdrop.utils import seed_everything
 # Deterministic kernels must stay on, and Inductor, if loaded later, must be deterministic.
 _CHILD = """
 import sys, torch
-import seqdrop.sweep.trials
+import seqdrop.trials
 from seqdrop.utils import seed_everything
 seed_everything(3)
 assert torch.are_deterministic_algorithms_enabled(), "deterministic kernels are off"

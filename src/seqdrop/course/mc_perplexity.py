@@ -33,7 +33,7 @@ from ..models import RNNLanguageModel
 from ..nn import RecurrentDropout, mc_dropout
 from ..experiments.recipes import recipe_dropouts
 from ..sweep import trial_function
-from ..sweep.trials import _TRAIN, _TRAIN_CHECKS, _corpus, _fit
+from ..trials import TRAIN_CHECKS, TRAIN_DEFAULTS, fit_trial, ptb_corpus
 from ..utils import seed_everything
 from .uncertainty import _COMMON, _COMMON_CHECKS, sample_counts
 
@@ -82,11 +82,11 @@ def _timed_passes(model: nn.Module, stream: Tensor, n: int, kw: dict[str, Any]) 
 
 @trial_function(
     defaults=dict(data="ptb-word", **_COMMON, embedding_size=64, bptt=35, max_tokens=None,
-                  eval_batches=10, **(_TRAIN | dict(epochs=2, batch_size=16, lr=1e-2, optimizer="adam",
+                  eval_batches=10, **(TRAIN_DEFAULTS | dict(epochs=2, batch_size=16, lr=1e-2, optimizer="adam",
                                                     clip=1.0))),
     checks=dict(**_COMMON_CHECKS, embedding_size=lambda k, v: check_int(k, v, 1),
                 bptt=lambda k, v: check_int(k, v, 1), max_tokens=lambda k, v: None if v is None else check_int(k, v, 2),
-                eval_batches=lambda k, v: check_int(k, v, 1), **_TRAIN_CHECKS),
+                eval_batches=lambda k, v: check_int(k, v, 1), **TRAIN_CHECKS),
     validate=lambda c: RecurrentDropout(**recipe_dropouts(c["variant"], c["rate"], text=True)),
 )
 def mc_lm(config: dict[str, Any]) -> dict[str, Any]:
@@ -95,13 +95,13 @@ def mc_lm(config: dict[str, Any]) -> dict[str, Any]:
     and the CPU seconds of each (``ws_seconds``, ``mc_seconds``); ``history``: ``mc_ppl``
     after the first n passes (``table == "convergence"``)."""
     c = config
-    full = _corpus("word", c["max_tokens"])
+    full = ptb_corpus("word", c["max_tokens"])
     n = max(2 * c["batch_size"] + 1, round(c["train_fraction"] * full.train.numel()))
     data = LMCorpus(full.train[:n], full.valid, full.test, full.vocab, name=full.name)
     seed_everything(c["seed"])
     model = RNNLanguageModel(data.vocab_size, c["embedding_size"], c["hidden_size"], 1, c["cell"],
                              dropouts=RecurrentDropout(**recipe_dropouts(c["variant"], c["rate"], text=True)))
-    result = _fit(model, data, c, bptt=c["bptt"])
+    result = fit_trial(model, data, c, bptt=c["bptt"])
     kw = dict(bptt=c["bptt"], max_batches=c["eval_batches"])
     model.eval()
     ws, ws_s = _timed_passes(model, data.test, 1, kw)

@@ -40,7 +40,7 @@ from ..models import SequenceClassifier, SequenceRegressor
 from ..nn import RecurrentDropout, mc_dropout
 from ..experiments.recipes import VARIANTS, recipe_dropouts
 from ..sweep import trial_function
-from ..sweep.trials import _TRAIN, _TRAIN_CHECKS, _fit, _sequences, _subset
+from ..trials import TRAIN_CHECKS, TRAIN_DEFAULTS, fit_trial, sequence_data, train_subset
 from ..utils import seed_everything
 from .calibration import (expected_calibration_error, gaussian_interval, interval_coverage,
                           mutual_information, ood_auroc, predictive_entropy, reliability_bins)
@@ -149,9 +149,9 @@ def _ood_metrics(model: nn.Module, data: Any, c: dict[str, Any],
 
 @trial_function(
     defaults=dict(data="mnist-rows", **_COMMON, n_bins=10,
-                  **(_TRAIN | dict(epochs=10, batch_size=64, lr=3e-3, optimizer="adam", clip=5.0))),
+                  **(TRAIN_DEFAULTS | dict(epochs=10, batch_size=64, lr=3e-3, optimizer="adam", clip=5.0))),
     checks=dict(data=lambda k, v: check_choice(k, v, ["mnist-rows", "fsdd-mfcc", "digits-rows"]),
-                **_COMMON_CHECKS, n_bins=lambda k, v: check_int(k, v, 1, 1000), **_TRAIN_CHECKS),
+                **_COMMON_CHECKS, n_bins=lambda k, v: check_int(k, v, 1, 1000), **TRAIN_CHECKS),
     validate=lambda c: _recipe(c, text=False),
 )
 def mc_classifier(config: dict[str, Any]) -> dict[str, Any]:
@@ -159,11 +159,11 @@ def mc_classifier(config: dict[str, Any]) -> dict[str, Any]:
     accuracy, NLL, ECE, entropy, CPU seconds) and on out-of-distribution inputs
     (``*_entropy_shuffled/noise``, ``*_auroc_*`` of the entropy, ``mc_mi_*``)."""
     c = config
-    data = _subset(_sequences(c["data"]), c["train_fraction"])
+    data = train_subset(sequence_data(c["data"]), c["train_fraction"])
     seed_everything(c["seed"])
     model = SequenceClassifier(data.num_features, c["hidden_size"], data.num_classes, 1, c["cell"],
                                dropouts=_recipe(c, text=False))
-    result = _fit(model, data, c)
+    result = fit_trial(model, data, c)
     x, y, lengths = data.test.x, data.test.y, data.test.lengths
     torch.manual_seed(c["seed"])  # the MC masks
     model.eval()
@@ -213,14 +213,14 @@ def fit_forecaster(config: dict[str, Any]) -> tuple[nn.Module, Any, Any]:
     data = load_sunspots(window=c["window"])
     seed_everything(c["seed"])
     model = SequenceRegressor(1, c["hidden_size"], 1, 1, c["cell"], dropouts=_recipe(c, text=False))
-    return model, data, _fit(model, data, c, task="regression")
+    return model, data, fit_trial(model, data, c, task="regression")
 
 
 @trial_function(
     defaults=dict(data="sunspots", window=48, **_COMMON,
-                  **(_TRAIN | dict(epochs=6, batch_size=16, lr=1e-2, optimizer="adam", clip=1.0))),
+                  **(TRAIN_DEFAULTS | dict(epochs=6, batch_size=16, lr=1e-2, optimizer="adam", clip=1.0))),
     checks=dict(data=lambda k, v: check_choice(k, v, ["sunspots"]), window=lambda k, v: check_int(k, v, 2, 600),
-                **_COMMON_CHECKS, **_TRAIN_CHECKS),
+                **_COMMON_CHECKS, **TRAIN_CHECKS),
     validate=lambda c: _recipe(c, text=False),
 )
 def mc_forecaster(config: dict[str, Any]) -> dict[str, Any]:

@@ -20,8 +20,8 @@ These are single-site variants for one-layer models; the full published recipes 
 drops ``h_{t-1}`` and embedding rows at ``p/2`` and ``weight_drop`` adds Zaremba's masks.
 
 :func:`recipe` runs one of them on ``ptb-char``, ``ptb-word``, ``fsdd-mfcc``, ``mnist-rows``
-or ``sunspots`` through the shipped trials (:func:`seqdrop.sweep.trials.train_lm`,
-:func:`~seqdrop.sweep.trials.train_classifier`) or :func:`train_forecaster`, and adds one
+or ``sunspots`` through the shipped trials (:func:`seqdrop.trials.train_lm`,
+:func:`~seqdrop.trials.train_classifier`) or :func:`train_forecaster`, and adds one
 lower-is-better number per split, ``val_error``/``test_error``: bits per character, word
 perplexity, classification error in %, forecast RMSE in the series' own units.
 """
@@ -35,8 +35,8 @@ from ..data import load_sunspots, persistence_forecast
 from ..models import SequenceRegressor
 from .._validation import ParameterError, check_choice, check_float, check_int, check_probability
 from ..sweep import trial_function
-from ..sweep.trials import _DROPOUT_CHECKS, _DROPOUT_DEFAULTS, _TRAIN, _TRAIN_CHECKS, _dropouts, _fit, _outcome, \
-    train_classifier, train_lm
+from ..trials import (DROPOUT_CHECKS, DROPOUT_DEFAULTS, TRAIN_CHECKS, TRAIN_DEFAULTS, fit_trial, train_classifier,
+                      train_lm, trial_dropouts, trial_outcome)
 from ..utils import seed_everything
 
 __all__ = ["VARIANTS", "DATA", "ERROR_METRIC", "recipe_dropouts", "recipe", "train_forecaster", "setting_labels",
@@ -77,13 +77,13 @@ def _series(window: int, horizon: int) -> Any:
 
 @trial_function(
     defaults=dict(data="sunspots", window=48, horizon=1, cell="lstm", hidden_size=64, num_layers=1,
-                  **_DROPOUT_DEFAULTS, **(_TRAIN | dict(epochs=20, batch_size=32, lr=3e-3, optimizer="adam",
+                  **DROPOUT_DEFAULTS, **(TRAIN_DEFAULTS | dict(epochs=20, batch_size=32, lr=3e-3, optimizer="adam",
                                                        clip=1.0))),
     checks=dict(data=lambda k, v: check_choice(k, v, ["sunspots"]), window=lambda k, v: check_int(k, v, 2, 600),
                 horizon=lambda k, v: check_int(k, v, 1, 120), cell=lambda k, v: check_choice(k, v, ["lstm", "gru"]),
                 hidden_size=lambda k, v: check_int(k, v, 1), num_layers=lambda k, v: check_int(k, v, 1),
-                **_DROPOUT_CHECKS, **_TRAIN_CHECKS),
-    validate=lambda config: _dropouts(config),
+                **DROPOUT_CHECKS, **TRAIN_CHECKS),
+    validate=lambda config: trial_dropouts(config),
 )
 def train_forecaster(config: dict[str, Any]) -> dict[str, Any]:
     """Monthly-sunspot forecaster (:class:`~seqdrop.models.SequenceRegressor`, MSE loss on
@@ -96,9 +96,9 @@ def train_forecaster(config: dict[str, Any]) -> dict[str, Any]:
         keep = slice(len(t) - max(c["batch_size"], round(c["train_fraction"] * len(t))), None)
         data = type(data)(**{**vars(data), "train": type(t)(t.x[keep], t.y[keep], t.lengths[keep])})
     seed_everything(c["seed"])
-    model = SequenceRegressor(1, c["hidden_size"], c["horizon"], c["num_layers"], c["cell"], dropouts=_dropouts(c))
-    result = _fit(model, data, c, task="regression")
-    out = _outcome(result, model, ("val_mse", "test_mse", "val_mae", "test_mae", "val_loss", "test_loss"))
+    model = SequenceRegressor(1, c["hidden_size"], c["horizon"], c["num_layers"], c["cell"], dropouts=trial_dropouts(c))
+    result = fit_trial(model, data, c, task="regression")
+    out = trial_outcome(result, model, ("val_mse", "test_mse", "val_mae", "test_mae", "val_loss", "test_loss"))
     naive = persistence_forecast(data.test, c["horizon"])
     out["persistence_rmse"] = float((naive - data.test.y).pow(2).mean().sqrt()) * data.scale
     out["val_rmse"] = math.sqrt(out["val_mse"]) * data.scale
@@ -128,7 +128,7 @@ def _rate(key: str, value: Any) -> float:
                 embedding_size=lambda k, v: check_int(k, v, 1), bptt=lambda k, v: check_int(k, v, 1),
                 max_tokens=lambda k, v: None if v is None else check_int(k, v, 2),
                 window=lambda k, v: check_int(k, v, 2, 600), horizon=lambda k, v: check_int(k, v, 1, 120),
-                **{k: _TRAIN_CHECKS[k] for k in _TRAIN_CHECKS if k in _TRAIN}),
+                **{k: TRAIN_CHECKS[k] for k in TRAIN_CHECKS if k in TRAIN_DEFAULTS}),
 )
 def recipe(config: dict[str, Any]) -> dict[str, Any]:
     """``variant`` at ``rate`` on ``data`` with the task's trial; adds ``val_error``/``test_error``

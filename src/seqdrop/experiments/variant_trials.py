@@ -24,7 +24,7 @@ from ..data import LMCorpus, load_ptb
 from ..models import RNNLanguageModel
 from .._validation import check_float, check_probability
 from ..sweep import paired_difference, trial_function
-from ..sweep.trials import _choice, _fraction, _int, _outcome, _positive, train_classifier
+from ..trials import fraction, integer, one_of, positive, train_classifier, trial_outcome
 from ..train import fit
 from ..utils import seed_everything
 from .variants import RECIPES, recipe
@@ -52,11 +52,11 @@ _TRAIN_EVAL = {"test_loss": "train_eval_loss", "test_ppl": "train_eval_ppl"}
     defaults=dict(cell="lstm", recipe="none", p=0.5, embedding_size=128, hidden_size=128, num_layers=2,
                   train_tokens=8_000, valid_tokens=4_000, epochs=5, batch_size=4, bptt=35, lr=1.0,
                   decay_start=3, lr_decay=0.5, clip=5.0, optimizer="sgd"),
-    checks=dict(cell=_choice(*CELLS), recipe=_choice(*RECIPES), p=check_probability,
-                embedding_size=_int(1), hidden_size=_int(1), num_layers=_int(1), train_tokens=_int(1000),
-                valid_tokens=_int(100), epochs=_int(1), batch_size=_int(1), bptt=_int(1), lr=_positive,
-                decay_start=_int(0), lr_decay=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
-                clip=_positive, optimizer=_choice("sgd", "adam")),
+    checks=dict(cell=one_of(*CELLS), recipe=one_of(*RECIPES), p=check_probability,
+                embedding_size=integer(1), hidden_size=integer(1), num_layers=integer(1), train_tokens=integer(1000),
+                valid_tokens=integer(100), epochs=integer(1), batch_size=integer(1), bptt=integer(1), lr=positive,
+                decay_start=integer(0), lr_decay=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
+                clip=positive, optimizer=one_of("sgd", "adam")),
 )
 def lm_recipe(config: dict[str, Any]) -> dict[str, Any]:
     """PTB word LM with one recipe; SGD on the loss summed over a window (Zaremba et al. 2014),
@@ -73,7 +73,7 @@ def lm_recipe(config: dict[str, Any]) -> dict[str, Any]:
                  optimizer=c["optimizer"])
     result.history = result.history.rename(columns=_TRAIN_EVAL)
     result.best = {_TRAIN_EVAL.get(k, k): v for k, v in result.best.items()}
-    out = _outcome(result, model, ("val_ppl", "train_eval_ppl"))
+    out = trial_outcome(result, model, ("val_ppl", "train_eval_ppl"))
     out["gap"] = out["val_ppl"] - out["train_eval_ppl"]
     out["final_val_ppl"] = float(result.history["val_ppl"].iloc[-1])
     return out
@@ -82,13 +82,13 @@ def lm_recipe(config: dict[str, Any]) -> dict[str, Any]:
 @trial_function(
     defaults=dict(cell="gru", recipe="none", p=0.3, hidden_size=64, num_layers=1, train_fraction=0.25,
                   epochs=20, batch_size=32, lr=3e-3),
-    checks=dict(cell=_choice(*CELLS), recipe=_choice(*RECIPES), p=check_probability, hidden_size=_int(1),
-                num_layers=_int(1), train_fraction=_fraction,
-                epochs=_int(1), batch_size=_int(1), lr=_positive),
+    checks=dict(cell=one_of(*CELLS), recipe=one_of(*RECIPES), p=check_probability, hidden_size=integer(1),
+                num_layers=integer(1), train_fraction=fraction,
+                epochs=integer(1), batch_size=integer(1), lr=positive),
 )
 def classifier_recipe(config: dict[str, Any]) -> dict[str, Any]:
     """FSDD spoken digits (13 MFCCs per frame) with one recipe: the shipped trial
-    :func:`seqdrop.sweep.trials.train_classifier` with Adam and gradient clip 5. Metrics at the
+    :func:`seqdrop.trials.train_classifier` with Adam and gradient clip 5. Metrics at the
     best validation epoch: ``val_acc``, ``test_acc``, ``val_loss``; ``n_params``."""
     c = config
     keys = ("cell", "hidden_size", "num_layers", "train_fraction", "epochs", "batch_size", "lr")

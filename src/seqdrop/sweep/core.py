@@ -192,7 +192,7 @@ def sweep(
     """Run ``trial`` on every point of ``grid`` × ``seeds`` and return a tidy :class:`SweepResult`.
 
     ``trial``: an importable function of a config dict (or its dotted path; a bare name means
-    ``seqdrop.sweep.trials.<name>``). ``grid``: ``{key: [values]}`` (Cartesian product) or a
+    ``seqdrop.trials.<name>``). ``grid``: ``{key: [values]}`` (Cartesian product) or a
     list of such mappings. ``seeds``: an int ``n`` (seeds ``0..n-1``) or a list of seeds.
     ``store``: the sweep folder (default ``runs/sweeps/<name>``, ``name`` defaulting to the
     trial's function name); finished trials found there (same content hash) are not rerun,

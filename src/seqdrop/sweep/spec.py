@@ -72,7 +72,7 @@ def resolve_trial(trial: str | Callable[..., Any]) -> tuple[str, Callable[..., A
     if isinstance(trial, str):
         path = trial
         if "." not in trial.replace(":", "."):
-            path = f"seqdrop.sweep.trials.{trial}"  # a bare name means a shipped trial
+            path = f"seqdrop.trials.{trial}"  # a bare name means a shipped trial
         fn = _import(path)
     elif callable(trial):
         module, qualname = getattr(trial, "__module__", None), getattr(trial, "__qualname__", "")
