@@ -42,10 +42,13 @@
 #   selection on validation data).
 #
 # **Prerequisites and run time.** Chapter 00 (what dropout computes). Run time, measured
-# in CPU seconds with one thread per worker: smoke RUNTIME_SMOKE; course profile (the
-# defaults: 4 recipes × 5 seeds of a 784-256-256-10 net, 100 epochs on 1,000 images)
-# RUNTIME_COURSE; paper profile (`params/paper.yaml`: 1,024 units per layer as in
-# {cite:t}`srivastava2014dropout`, 10 seeds) about 10 minutes on 8 cores (an estimate: 40 trainings of about 100 CPU-s).
+# in CPU seconds with one thread per process on a shared 2-core machine (load 8–12, so the
+# wall times there were 4–6× longer): smoke about 19 CPU-s (the nbval run, kernel start
+# included); course profile (the defaults: 4 recipes × 5 seeds of a 784-256-256-10 net,
+# 100 epochs on 1,000 images; 14–16 CPU-s per training) about 300 CPU-s, i.e. about
+# 2.5–3 minutes on 2 idle cores with two workers; paper profile (`params/paper.yaml`:
+# 1,024 units per layer as in {cite:t}`srivastava2014dropout`, 10 seeds) about 10 minutes
+# on 8 cores (an estimate: 40 trainings of about 100 CPU-s).
 
 # %% tags=["parameters"]
 train_size = 1000  # MNIST training images (of a 2,000-image pool); 500 validate, 2,500 test
@@ -384,6 +387,8 @@ claims.claim(
     f"unregularised network's, on every seed; with dropout it is "
     f"{(drop['w_l2'] / none['w_l2']).mean():.0%}.",
 )
+finding("mlp_l2_first_layer_rms_ratio", shrink, claims.sentences[-1], recipe="L2",
+        metric="first-layer weight RMS, L2 / none")
 display(Markdown(claims.markdown(last=1)))
 
 # %% [markdown]

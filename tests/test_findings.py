@@ -46,8 +46,8 @@ COMPLETE = {
         "dropout_forgot_eval_acc": finding(-5.0, -7.0, -3.0, "Forgetting eval costs.", "pt"),
     },
     "01_what_dropout_is_for": {
-        "mlp_augmentation_minus_dropout_acc": finding(1.2, 0.4, 2.0,
-                                                      "Augmentation beats dropout.", "pt"),
+        "mlp_dropout_test_acc_gain": finding(1.2, 0.4, 2.0,
+                                             "Dropout beats the early-stopped network.", "pt"),
     },
     "05_data_types": {
         "gain_05_ptb_char_lstm_gal": gain("lstm", "ptb-char", "lm", "gal", -4.0, -6.0, -2.0),
@@ -124,7 +124,7 @@ def test_complete_run_table_figure_and_answers(tmp_path):
     assert "2 reproductions land +30.0% to +55.0%" in q3
     assert "-3 [-5, -1] perplexity points per doubling of the training data" in q4
     assert "ridge" in answers[0].text
-    assert "Augmentation beats dropout (3 seeds; chapter 01)." in answers[1].text
+    assert "Dropout beats the early-stopped network (3 seeds; chapter 01)." in answers[1].text
     assert answers[4].contradicts and "-5 [-7, -3] points (3 seeds; 12.0%" in answers[4].text
     assert answers[5].contradicts and "within 2.0%" in answers[5].text
 
