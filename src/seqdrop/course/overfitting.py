@@ -34,10 +34,9 @@ from torch import Tensor, nn
 
 from ..data import SequenceDataset, SequenceSplit, load_mnist_rows, stratified_split
 from ..models import FeedForwardNet
-from ..experiments.mask_sites import VARIANTS
 from .regularizers import AugmentedNet, RandomShift, weight_stats
-from .elman_masks import ElmanClassifier
-from .._validation import check_choice, check_float, check_int, check_probability
+from .elman_masks import ElmanClassifier, train_rnn_variant
+from .._validation import check_float, check_int, check_probability
 from ..sweep import trial_function
 from ..train import fit
 from ..utils import seed_everything
@@ -230,24 +229,18 @@ def train_mlp_regime(config: dict[str, Any]) -> dict[str, Any]:
     return out | {f"w_{k}": v for k, v in weight_stats(first).items()}
 
 
+_RNN_DEFAULTS = {k: v for k, v in train_rnn_variant.defaults.items() if k != "test_size"}
+
+
 @trial_function(
-    defaults=dict(variant="none", p=0.0, hidden=64, layers=2, train_size=300, epochs=80,
-                  batch_size=50, lr=1e-3, clip=1.0),
-    checks=dict(
-        variant=lambda k, v: check_choice(k, v, VARIANTS),
-        p=check_probability,
-        hidden=lambda k, v: check_int(k, v, 1, 4096),
-        layers=lambda k, v: check_int(k, v, 1, 8),
-        train_size=lambda k, v: check_int(k, v, 10, 2000),
-        epochs=lambda k, v: check_int(k, v, 1, 10_000),
-        batch_size=lambda k, v: check_int(k, v, 1, 4096),
-        lr=lambda k, v: check_float(k, v, 0.0, 1.0, low_closed=False),
-        clip=lambda k, v: check_float(k, v, 0.0, None, low_closed=False),
-    ),
+    defaults=_RNN_DEFAULTS | dict(hidden=128, train_size=300, epochs=80, batch_size=50, lr=2e-3),
+    checks={k: v for k, v in train_rnn_variant.checks.items() if k in _RNN_DEFAULTS}
+    | dict(train_size=lambda k, v: check_int(k, v, 10, 2000),
+           layers=lambda k, v: check_int(k, v, 1, 8)),
 )
 def train_rnn_regime(config: dict[str, Any]) -> dict[str, Any]:
-    """:class:`~seqdrop.course.elman_masks.ElmanClassifier` (``layers`` tanh layers, the
-    dropout placement ``variant`` at rate ``p``) on the first ``train_size`` images of
+    """:func:`~seqdrop.course.elman_masks.train_rnn_variant`'s model and keys (no
+    ``test_size``: the test set is :func:`nested_mnist`'s) on the first ``train_size`` images of
     :func:`nested_mnist` read one row per step; Adam with gradient clipping; test metrics at
     the epoch of best validation accuracy (:func:`fit_selected`)."""
     c = config
