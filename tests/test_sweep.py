@@ -336,3 +336,17 @@ def test_paired_difference_relative_is_percent_of_b_on_the_same_seed():
     rows[3] = ("b", 0.1, 0, 0.0)
     with pytest.raises(SweepError, match="is 0"):
         paired_difference(_table(rows), "acc", by="variant", a="a", b="b", relative=True)
+
+
+def test_minimum_detectable_effect_from_a_paired_interval():
+    """(t_.975 + t_.80) · s/√n: with a known s/√n = 1 over 5 seeds, 2.776 + 0.941."""
+    from scipy import stats
+
+    from seqdrop.sweep import minimum_detectable_effect
+
+    t = stats.t.ppf(0.975, 4)
+    row = {"mean": 0.3, "ci_low": 0.3 - t, "ci_high": 0.3 + t, "n": 5}
+    assert minimum_detectable_effect(row) == pytest.approx(t + stats.t.ppf(0.8, 4))
+    assert minimum_detectable_effect(row, power=0.5) == pytest.approx(t)
+    with pytest.raises(SweepError, match="two seeds"):
+        minimum_detectable_effect({**row, "n": 1})

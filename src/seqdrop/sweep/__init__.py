@@ -17,7 +17,7 @@ from .cluster import SCHEDULER_ENV, SERIAL, available_cores, shutdown_local_clus
 from .core import SweepResult, SweepWarning, default_store, sweep
 from .plots import plot_paired_difference
 from .spec import SweepError, expand_grid, resolve_trial, trial_function, trial_hash
-from .stats import excludes_zero, format_summary, mean_ci, paired_difference, summarize
+from .stats import excludes_zero, format_summary, mean_ci, minimum_detectable_effect, paired_difference, summarize
 from .store import SweepStore
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "summarize",
     "mean_ci",
     "excludes_zero",
+    "minimum_detectable_effect",
     "format_summary",
     "default_store",
     "available_cores",

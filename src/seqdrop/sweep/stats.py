@@ -15,7 +15,8 @@ import pandas as pd
 
 from .spec import SweepError
 
-__all__ = ["mean_ci", "excludes_zero", "summarize", "paired_difference", "format_summary"]
+__all__ = ["mean_ci", "excludes_zero", "minimum_detectable_effect", "summarize", "paired_difference",
+           "format_summary"]
 
 
 def mean_ci(values: Sequence[float] | np.ndarray | pd.Series, confidence: float = 0.95) -> tuple[float, float, float, int]:
@@ -35,6 +36,24 @@ def mean_ci(values: Sequence[float] | np.ndarray | pd.Series, confidence: float 
         return mean, math.nan, math.nan, 1
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
+
+
+def minimum_detectable_effect(row: Mapping[str, Any], power: float = 0.8, confidence: float = 0.95) -> float:
+    """The smallest true mean difference that a paired comparison like ``row`` (``ci_low``,
+    ``ci_high`` at ``confidence``, ``n`` seeds) detects with probability ``power``:
+    ``(t_{1-α/2} + t_{power}) · s/√n`` with ``n − 1`` degrees of freedom (the usual power
+    approximation of the one-sample t-test). State it next to a null: an interval that
+    includes zero rules out only effects larger than this."""
+    from scipy import stats
+
+    n = int(row["n"])
+    if n < 2:
+        raise SweepError("a minimum detectable effect needs at least two seeds")
+    if not 0.0 < power < 1.0:
+        raise SweepError(f"power must be in (0, 1), got {power!r}")
+    t_ci = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    se = (float(row["ci_high"]) - float(row["ci_low"])) / (2 * t_ci)
+    return (t_ci + float(stats.t.ppf(power, n - 1))) * se
 
 
 def excludes_zero(row: Mapping[str, Any]) -> bool:
